@@ -1,0 +1,44 @@
+#!/bin/sh
+# install-deps.sh - install the Debian 12 packages mailward needs, idempotently.
+#
+#   scripts/install-deps.sh build   compiler, libraries (enough to build and run)
+#   scripts/install-deps.sh test    build + the real peers the tests talk to
+#                                   (Postfix, swaks, rbldnsd, Dovecot, Redis, nft)
+# Needs root only when something is missing; packages already installed are
+# not touched, so running it twice costs one dpkg-query.
+set -eu
+
+BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
+	libevent-dev libsqlite3-dev libjansson-dev libinih-dev libcmocka-dev
+	libsodium-dev libpcre2-dev libcurl4-openssl-dev libhiredis-dev
+	libnftables-dev libgmime-3.0-dev sqlite3"
+TEST_PKGS="postfix swaks rbldnsd dnsutils iproute2 nftables procps psmisc
+	dovecot-core dovecot-imapd dovecot-pop3d redis-server python3 curl"
+
+want=$BUILD_PKGS
+case "${1:-build}" in
+build) ;;
+test) want="$BUILD_PKGS $TEST_PKGS" ;;
+*) echo "usage: $0 build|test" >&2; exit 2 ;;
+esac
+
+missing=
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+	    grep -q 'install ok installed' || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing packages:$missing" >&2
+	echo "install-deps: run as root, or: sudo apt-get install$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# Postfix asks how to configure itself; the tests write their own config.
+echo "postfix postfix/main_mailer_type select No configuration" |
+    debconf-set-selections
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 \
+    $missing

@@ -1,0 +1,232 @@
+/*
+ * slice - borrowed byte views and strict number parsing; see slice.h.
+ * UNSAFE: raw memory (pointer arithmetic on slices).
+ */
+#include "core/slice.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+struct mw_slice
+mw_slice_from_cstr(const char *s)
+{
+	return (struct mw_slice){ s, strlen(s) };
+}
+
+bool
+mw_slice_eq(struct mw_slice a, struct mw_slice b)
+{
+	return a.len == b.len && (a.len == 0 || memcmp(a.ptr, b.ptr, a.len) == 0);
+}
+
+bool
+mw_slice_eq_cstr(struct mw_slice a, const char *s)
+{
+	return mw_slice_eq(a, mw_slice_from_cstr(s));
+}
+
+bool
+mw_slice_case_eq_cstr(struct mw_slice a, const char *s)
+{
+	size_t n = strlen(s);
+
+	return a.len == n && (n == 0 || strncasecmp(a.ptr, s, n) == 0);
+}
+
+bool
+mw_slice_starts_with(struct mw_slice s, struct mw_slice prefix)
+{
+	return s.len >= prefix.len &&
+	    (prefix.len == 0 || memcmp(s.ptr, prefix.ptr, prefix.len) == 0);
+}
+
+bool
+mw_slice_split(struct mw_slice s, char sep, struct mw_slice *head_r,
+    struct mw_slice *tail_r)
+{
+	const char *p = s.len > 0 ? memchr(s.ptr, sep, s.len) : NULL;
+
+	if (p == NULL)
+		return false;
+	*head_r = (struct mw_slice){ s.ptr, (size_t)(p - s.ptr) };
+	*tail_r = (struct mw_slice){ p + 1, s.len - head_r->len - 1 };
+	return true;
+}
+
+struct mw_slice
+mw_slice_trim(struct mw_slice s)
+{
+	while (s.len > 0 && (s.ptr[0] == ' ' || s.ptr[0] == '\t')) {
+		s.ptr++;
+		s.len--;
+	}
+	while (s.len > 0 && (s.ptr[s.len - 1] == ' ' || s.ptr[s.len - 1] == '\t'))
+		s.len--;
+	return s;
+}
+
+bool
+mw_slice_is_printable(struct mw_slice s)
+{
+	for (size_t i = 0; i < s.len; i++) {
+		unsigned char c = (unsigned char)s.ptr[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+char *
+mw_slice_dup(struct mw_arena *a, struct mw_slice s)
+{
+	return mw_arena_strndup(a, s.len > 0 ? s.ptr : "", s.len);
+}
+
+int
+mw_slice_to_u64(struct mw_slice s, uint64_t max, uint64_t *num_r)
+{
+	uint64_t n = 0;
+
+	if (s.len == 0 || s.len > 20)
+		return -1;
+	for (size_t i = 0; i < s.len; i++) {
+		unsigned d = (unsigned char)s.ptr[i] - '0';
+
+		if (d > 9)
+			return -1;
+		if (n > (UINT64_MAX - d) / 10)
+			return -1;
+		n = n * 10 + d;
+	}
+	if (n > max)
+		return -1;
+	*num_r = n;
+	return 0;
+}
+
+int
+mw_slice_to_u32(struct mw_slice s, uint32_t max, uint32_t *num_r)
+{
+	uint64_t n;
+
+	if (mw_slice_to_u64(s, max, &n) < 0)
+		return -1;
+	*num_r = (uint32_t)n;
+	return 0;
+}
+
+int
+mw_parse_u64(const char *s, uint64_t max, uint64_t *num_r)
+{
+	return mw_slice_to_u64(mw_slice_from_cstr(s), max, num_r);
+}
+
+int
+mw_parse_u32(const char *s, uint32_t max, uint32_t *num_r)
+{
+	return mw_slice_to_u32(mw_slice_from_cstr(s), max, num_r);
+}
+
+int
+mw_parse_i32(const char *s, int32_t max, int32_t *num_r)
+{
+	uint64_t	 n;
+	bool		 neg = s[0] == '-';
+
+	if (max < 0 || mw_parse_u64(neg ? s + 1 : s, (uint64_t)max, &n) < 0)
+		return -1;
+	*num_r = neg ? -(int32_t)n : (int32_t)n;
+	return 0;
+}
+
+int
+mw_parse_duration(const char *s, uint64_t max, uint64_t *secs_r)
+{
+	uint64_t	 total = 0, n;
+	size_t		 len = strlen(s), i = 0;
+
+	if (len == 0)
+		return -1;
+	while (i < len) {
+		size_t	 start = i;
+		uint64_t unit;
+
+		while (i < len && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == start ||
+		    mw_slice_to_u64((struct mw_slice){ s + start, i - start },
+		    UINT32_MAX, &n) < 0)
+			return -1;
+		if (i == len) {
+			unit = 1;
+			if (start != 0)	/* "1h30" is ambiguous */
+				return -1;
+		} else {
+			switch (s[i++]) {
+			case 's': unit = 1; break;
+			case 'm': unit = 60; break;
+			case 'h': unit = 3600; break;
+			case 'd': unit = 86400; break;
+			case 'w': unit = 7 * 86400; break;
+			default: return -1;
+			}
+		}
+		total += n * unit;	/* n < 2^32, unit < 2^20: no overflow */
+		if (total > max)
+			return -1;
+	}
+	*secs_r = total;
+	return 0;
+}
+
+const char *
+mw_format_duration(uint64_t secs, char *buf, size_t size)
+{
+	static const struct { char unit; uint64_t secs; } units[] = {
+		{ 'd', 86400 }, { 'h', 3600 }, { 'm', 60 }, { 's', 1 },
+	};
+	size_t	 off = 0;
+
+	if (size == 0)
+		return buf;
+	buf[0] = '\0';
+	if (secs == 0) {
+		(void)snprintf(buf, size, "0s");
+		return buf;
+	}
+	for (size_t i = 0; i < MW_N_ELEMENTS(units) && secs > 0; i++) {
+		uint64_t n = secs / units[i].secs;
+		int	 w;
+
+		if (n == 0)
+			continue;
+		secs -= n * units[i].secs;
+		w = snprintf(buf + off, size - off, "%llu%c",
+		    (unsigned long long)n, units[i].unit);
+		if (w < 0 || (size_t)w >= size - off)
+			break;
+		off += (size_t)w;
+	}
+	return buf;
+}
+
+char *
+mw_sanitize(struct mw_arena *a, struct mw_slice s, size_t max)
+{
+	size_t	 n = s.len > max ? max : s.len;
+	char	*out = mw_arena_alloc(a, n + 4);
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s.ptr[i];
+
+		out[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	if (s.len > max) {
+		memcpy(out + n, "...", 3);
+		n += 3;
+	}
+	out[n] = '\0';
+	return out;
+}
