@@ -1,0 +1,134 @@
+/*
+ * cfg - mailward.conf: INI ([section], key = value) read with inih,
+ * validated against a table of keys (type, default, range), into an
+ * immutable struct cfg.
+ *
+ * Errors name the place and suggest the fix:
+ *   mailward.conf:14: dnsbl: timeout: "2x" is not a duration (e.g. 2s, 500ms is not allowed)
+ * The daemon exits 78 (EX_CONFIG) on a bad config at start and keeps the
+ * old one on SIGHUP; `mailward config check FILE` runs the same code.
+ * A cfg is one allocation tree owned by its arena: cfg_free frees it all.
+ * Relative paths (store path, admin socket) are resolved against
+ * daemon.state_dir at load time.
+ */
+#ifndef MW_CORE_CFG_H
+#define MW_CORE_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/addr.h"
+#include "core/arena.h"
+#include "core/mem.h"
+
+#define CFG_MAX_ZONES		16	/* DNSBL zones; more only slows every check */
+#define CFG_MAX_ZONE_CODES	32	/* return-code rules per zone */
+#define CFG_MAX_LIST_ENTRIES	10000	/* static allow/deny entries in the file */
+#define CFG_MAX_PORTS		8	/* submission ports */
+
+/* What a DNSBL return code means. */
+enum dnsbl_class {
+	DNSBL_CLASS_LISTED,	/* generic "listed" */
+	DNSBL_CLASS_SBL, DNSBL_CLASS_CSS, DNSBL_CLASS_XBL, DNSBL_CLASS_DROP,
+	DNSBL_CLASS_PBL,	/* end-user range: never counts on submission */
+	DNSBL_CLASS_ALLOW,	/* a DNSWL listing: negative weight */
+};
+
+/* One return-code rule: answers first..last (host order, 127.x.y.z)
+   get weight and class. */
+struct cfg_zone_code {
+	uint32_t		 first, last;
+	int32_t			 weight;
+	enum dnsbl_class	 klass;
+};
+
+struct cfg_zone {
+	const char		*name;	/* section suffix: [dnsbl:NAME] */
+	const char		*zone;	/* e.g. "zen.spamhaus.org" */
+	const char		*preset;/* "spamhaus-zen", "spamcop", "barracuda", "" */
+	bool			 enabled;
+	bool			 ipv6;	/* query IPv6 clients (nibble format) */
+	struct cfg_zone_code	 codes[CFG_MAX_ZONE_CODES];
+	size_t			 ncodes;
+	int32_t			 default_weight;	/* other 127.0.0.0/8 answers */
+};
+
+enum cfg_dnsbl_action { CFG_DNSBL_REJECT, CFG_DNSBL_DEFER, CFG_DNSBL_WARN };
+
+struct cfg_list_entry {
+	struct mw_cidr	 net;
+	const char	*comment;	/* "mailward.conf:12" */
+};
+
+struct cfg {
+	const char	*path;		/* the file read */
+
+	struct {
+		const char	*state_dir;	/* default /var/lib/mailward */
+		const char	*user;		/* drop to this user when root; "" = stay */
+		const char	*log_level;	/* error|warn|info|debug */
+		const char	*pid_file;	/* "" = none */
+	} daemon;
+
+	struct {
+		const char	*listen;	/* "host:port", "" = off; default 127.0.0.1:10045 */
+		const char	*unix_socket;	/* path, "" = off */
+		uint32_t	 unix_socket_mode;	/* default 0660 */
+		const char	*unix_socket_group;	/* "" = daemon's group */
+		uint32_t	 max_connections;	/* default 1000 */
+		uint64_t	 idle_timeout;		/* seconds, default 3600 */
+		/* Reject text template; "%s" is replaced by the reason. */
+		const char	*reject_text;
+		uint16_t	 submission_ports[CFG_MAX_PORTS];	/* default 587 465 */
+		size_t		 nsubmission_ports;
+	} policy;
+
+	struct {
+		const char	*socket;	/* default "admin.sock" in state_dir */
+		uint32_t	 socket_mode;	/* default 0660 */
+		const char	*group;		/* "" = daemon's group */
+	} admin;
+
+	struct {
+		const char	*backend;	/* "sqlite" */
+		const char	*path;		/* default "mailward.db" in state_dir */
+		uint64_t	 event_retention;	/* seconds, default 30d */
+		uint64_t	 event_max_rows;	/* default 1,000,000 */
+	} store;
+
+	struct {
+		bool		 enabled;	/* default yes */
+		const char	*resolver;	/* "ip[:port]", "" = first nameserver of resolv.conf */
+		uint64_t	 timeout_ms;	/* per lookup, default 2000 */
+		int32_t		 threshold;	/* default 2 */
+		enum cfg_dnsbl_action action;	/* default reject */
+		uint64_t	 cache_min_ttl;	/* s, default 60 */
+		uint64_t	 cache_max_ttl;	/* s, default 3600 */
+		uint64_t	 negative_ttl;	/* s, default 300 */
+		uint32_t	 cache_max_entries;	/* default 200000 */
+		struct cfg_zone	 zones[CFG_MAX_ZONES];
+		size_t		 nzones;
+	} dnsbl;
+
+	struct {
+		uint64_t	 default_ban;	/* seconds for `ban add` without --for; 0 = permanent; default 1d */
+		struct cfg_list_entry	*allow, *deny;	/* static entries from the file */
+		size_t		 nallow, ndeny;
+	} lists;
+};
+
+/* Reads and validates path. On success *cfg_r is a new cfg; on failure
+   *error_r (malloc'd, caller frees) holds every error found, one per
+   line, each "file:line: section: key: message". */
+int	 cfg_load(const char *path, struct cfg **cfg_r, char **error_r)
+	    MW_MUST_CHECK;
+/* The built-in defaults, as if from an empty file. */
+struct cfg *cfg_defaults(void);
+void	 cfg_free(struct cfg **cfg);
+
+/* Writes the effective configuration as INI (for `config check -v`). */
+void	 cfg_dump(const struct cfg *cfg, FILE *out);
+
+#endif

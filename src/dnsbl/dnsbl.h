@@ -1,0 +1,108 @@
+/*
+ * dnsbl - DNS blocklist checks: all configured zones queried in parallel
+ * through libevent's evdns (resolver address and port configurable), with
+ * a per-lookup timeout, a positive/negative TTL cache, and answers turned
+ * into weights by each zone's return-code table (struct cfg_zone).
+ *
+ * Answers: NXDOMAIN = not listed; A records in 127.0.0.0/8 = listed (every
+ * record counts: a zone contributes the largest positive weight among its
+ * answers, or the most negative for DNSWL classes); 127.255.255.0/24 =
+ * the zone refused to answer (error, never a listing; .254 means a public
+ * resolver: logged loudly once with the fix); A outside 127/8 = bogus,
+ * ignored; SERVFAIL/REFUSED/timeout = unknown, never a listing. PBL
+ * answers weigh 0 for submission (authenticated-port) clients.
+ * IPv4-mapped IPv6 clients are queried as IPv4; IPv6 in nibble format.
+ *
+ * Loop thread only. Callbacks run on the loop thread.
+ */
+#ifndef MW_DNSBL_DNSBL_H
+#define MW_DNSBL_DNSBL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/addr.h"
+#include "core/cfg.h"
+#include "core/mem.h"
+
+struct event_base;
+
+#define DNSBL_MAX_ANSWERS	8	/* A records kept per zone answer */
+#define DNSBL_MAX_NAME		256	/* bytes of a query name, with NUL */
+
+enum dnsbl_status {
+	DNSBL_NOT_LISTED,	/* NXDOMAIN (or only bogus answers) */
+	DNSBL_LISTED,		/* at least one 127/8 answer */
+	DNSBL_REFUSED,		/* 127.255.255.x: the zone refused to answer */
+	DNSBL_TIMEOUT,
+	DNSBL_FAILED,		/* SERVFAIL, REFUSED, network error */
+	DNSBL_SKIPPED,		/* zone disabled, or IPv6 client and ipv6 = no */
+};
+
+struct dnsbl_zone_result {
+	const struct cfg_zone	*zone;
+	enum dnsbl_status	 status;
+	uint32_t		 answers[DNSBL_MAX_ANSWERS];	/* host order */
+	size_t			 nanswers;
+	int32_t			 weight;	/* this zone's contribution */
+	enum dnsbl_class	 klass;		/* of the answer that set weight */
+	bool			 cached;
+	uint32_t		 ttl;		/* seconds left in the cache */
+};
+
+struct dnsbl_result {
+	struct dnsbl_zone_result zones[CFG_MAX_ZONES];
+	size_t			 nzones;
+	int32_t			 score;		/* sum of weights */
+	bool			 degraded;	/* a zone timed out, failed or refused */
+};
+
+struct dnsbl_stats {
+	uint64_t	queries, listed, not_listed, timeouts, failures,
+			refusals, cache_hits, cache_misses;
+	size_t		cache_entries;
+};
+
+struct dnsbl;
+struct dnsbl_lookup;
+
+typedef void dnsbl_done_fn(void *ctx, const struct dnsbl_result *r);
+
+/* Sets up the resolver from cfg->dnsbl (resolver "ip[:port]", or the
+   first nameserver of /etc/resolv.conf when empty). cfg must outlive d
+   (replace it with dnsbl_reconfigure). */
+int	 dnsbl_new(struct event_base *base, const struct cfg *cfg,
+	    struct dnsbl **d_r, char **error_r) MW_MUST_CHECK;
+void	 dnsbl_free(struct dnsbl **d);
+/* New zones/weights/resolver (SIGHUP); the cache is kept for zones whose
+   name did not change. In-flight lookups complete against the old cfg. */
+int	 dnsbl_reconfigure(struct dnsbl *d, const struct cfg *cfg,
+	    char **error_r) MW_MUST_CHECK;
+
+/* Checks a against every enabled zone. If every zone's answer is cached,
+   fn runs before dnsbl_check returns and NULL is returned. Otherwise the
+   queries go out in parallel and a handle is returned; fn runs exactly
+   once, at the latest cfg->dnsbl.timeout_ms after the call, unless the
+   handle is cancelled first. submission: the client uses a submission
+   port (PBL answers weigh 0). */
+struct dnsbl_lookup *dnsbl_check(struct dnsbl *d, const struct mw_addr *a,
+	    bool submission, dnsbl_done_fn *fn, void *ctx);
+/* fn will not run; NULL-safe; clears *l. */
+void	 dnsbl_cancel(struct dnsbl_lookup **l);
+
+void	 dnsbl_get_stats(const struct dnsbl *d, struct dnsbl_stats *stats_r);
+
+/* Pure helpers (dnsbl_query.c, dnsbl_answer.c), unit-tested alone. */
+
+/* "4.3.2.1.zone" or 32 nibbles + zone, lowercase, no trailing dot.
+   -1 if the result would not fit in size. */
+int	 dnsbl_query_name(const struct mw_addr *a, const char *zone,
+	    char *buf, size_t size) MW_MUST_CHECK;
+/* Fills r (status, weight, klass) from the A records of one answer. */
+void	 dnsbl_answer_eval(const struct cfg_zone *zone, const uint32_t *answers,
+	    size_t nanswers, bool submission, struct dnsbl_zone_result *r);
+const char *dnsbl_status_name(enum dnsbl_status s);
+const char *dnsbl_class_name(enum dnsbl_class c);
+
+#endif

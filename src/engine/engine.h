@@ -1,0 +1,169 @@
+/*
+ * engine - owns the decision state (allow/deny lists, bans, DNSBL
+ * results) and turns observations into verdicts. Listeners translate a
+ * protocol into a struct observation and a struct verdict back into the
+ * protocol's answer; nothing but the engine decides. Admin actions (ban,
+ * list changes, explain) go through the engine too, so the in-memory
+ * state and the store never disagree.
+ *
+ * Order of a decision: allow list (wins over everything) > deny list >
+ * active ban > [authenticated clients stop here] > DNSBL score >= threshold
+ * > DUNNO. A deny entry never fails open; DNSBL trouble (timeout, error)
+ * fails open and is counted.
+ *
+ * Loop thread only.
+ */
+#ifndef MW_ENGINE_ENGINE_H
+#define MW_ENGINE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/addr.h"
+#include "core/arena.h"
+#include "core/cfg.h"
+#include "core/mem.h"
+#include "dnsbl/dnsbl.h"
+#include "store/store.h"
+
+struct event_base;
+
+/* What a listener saw. Strings are borrowed for the duration of
+   engine_decide (the engine copies what it keeps); "" when absent. */
+struct observation {
+	const char	*listener;	/* "policy" */
+	struct mw_addr	 addr;
+	bool		 has_addr;	/* false: unknown client address */
+	uint16_t	 server_port;	/* 0 when unknown */
+	const char	*protocol_state;/* "RCPT", "END-OF-MESSAGE", ... */
+	const char	*client_name;
+	const char	*helo;
+	const char	*sender;
+	const char	*recipient;
+	const char	*sasl_username;	/* non-empty: authenticated client */
+	const char	*policy_context;
+	const char	*instance;
+};
+
+enum verdict_kind {
+	VERDICT_DUNNO,		/* no opinion */
+	VERDICT_REJECT,		/* permanent refusal (5xx) */
+	VERDICT_DEFER,		/* temporary refusal (4xx) */
+	VERDICT_WARN,		/* log a warning, let it through */
+};
+
+enum verdict_by {
+	VERDICT_BY_DEFAULT, VERDICT_BY_ALLOW, VERDICT_BY_DENY, VERDICT_BY_BAN,
+	VERDICT_BY_DNSBL, VERDICT_BY_ERROR,
+};
+
+struct verdict {
+	enum verdict_kind	 kind;
+	enum verdict_by		 by;
+	const char		*status;	/* RFC 3463 code: "5.7.1", "4.7.1"; NULL for DUNNO */
+	const char		*text;		/* for the SMTP client (reject_text applied) */
+	const char		*reason;	/* short, for logs and events: "deny list 198.51.100.0/24" */
+};
+
+const char *verdict_kind_name(enum verdict_kind k);	/* "DUNNO", "REJECT", ... */
+const char *verdict_by_name(enum verdict_by b);		/* "default", "allow", ... */
+
+struct engine;
+struct engine_pending;
+
+typedef void engine_verdict_fn(void *ctx, const struct verdict *v);
+
+/* Takes cfg, st and d by reference (they must outlive e; engine_reload
+   swaps cfg). d may be NULL (DNSBL disabled). Loads bans and lists from st. */
+int	 engine_new(struct event_base *base, const struct cfg *cfg,
+	    struct store *st, struct dnsbl *d, struct engine **e_r,
+	    char **error_r) MW_MUST_CHECK;
+void	 engine_free(struct engine **e);
+/* Swaps in a new configuration (static list entries, texts, thresholds).
+   The caller frees the old cfg after this returns. */
+void	 engine_reload(struct engine *e, const struct cfg *cfg, struct dnsbl *d);
+
+/* Decides obs. Verdict strings are allocated in a (owned by the caller,
+   alive until fn has run). Returns NULL when fn already ran; otherwise a
+   handle for engine_cancel, and fn runs later on the loop (DNSBL). */
+struct engine_pending *engine_decide(struct engine *e,
+	    const struct observation *obs, struct mw_arena *a,
+	    engine_verdict_fn *fn, void *ctx);
+/* fn will not run; NULL-safe; clears *p. */
+void	 engine_cancel(struct engine_pending **p);
+
+/* --- admin actions (one implementation for the CLI and dashboard) --- */
+
+/* duration 0 = permanent. Re-banning an address refreshes the expiry,
+   keeps first_seen and hits, and increments count. reason is copied. */
+int	 engine_ban_add(struct engine *e, const struct mw_cidr *net,
+	    uint64_t duration, enum store_ban_source source, const char *reason,
+	    struct store_ban *ban_r, const char **error_r) MW_MUST_CHECK;
+/* 1 removed, 0 no such ban, -1 store error (*error_r static text). */
+int	 engine_ban_del(struct engine *e, const struct mw_cidr *net,
+	    const char **error_r) MW_MUST_CHECK;
+/* Active bans (expired ones are skipped), in address order. */
+void	 engine_ban_walk(struct engine *e, store_ban_fn *fn, void *ctx);
+/* The active ban covering a (longest prefix), or false. */
+bool	 engine_ban_find(struct engine *e, const struct mw_addr *a,
+	    struct store_ban *ban_r);
+
+enum engine_list_origin { ENGINE_LIST_STORE, ENGINE_LIST_CONFIG };
+
+struct engine_list_entry {
+	struct store_list_entry	 e;
+	enum engine_list_origin	 origin;
+};
+
+typedef bool engine_list_fn(void *ctx, const struct engine_list_entry *le);
+
+/* Adding an existing network replaces its comment. */
+int	 engine_list_add(struct engine *e, enum store_list list,
+	    const struct mw_cidr *net, const char *comment,
+	    const char **error_r) MW_MUST_CHECK;
+/* 1 removed, 0 not there, -1 error (e.g. entry comes from the config
+   file: *error_r says where to edit). */
+int	 engine_list_del(struct engine *e, enum store_list list,
+	    const struct mw_cidr *net, const char **error_r) MW_MUST_CHECK;
+void	 engine_list_walk(struct engine *e, enum store_list list,
+	    engine_list_fn *fn, void *ctx);
+bool	 engine_list_match(struct engine *e, enum store_list list,
+	    const struct mw_addr *a, struct engine_list_entry *le_r);
+
+/* Explains what the engine would answer for a as an unauthenticated
+   client on port 25: every step and its outcome. Asynchronous when the
+   DNSBL must be asked (the answer is then cached for the real traffic). */
+struct engine_explain {
+	struct mw_addr		 addr;
+	bool			 allowed, denied, banned;
+	struct engine_list_entry allow, deny;	/* valid when allowed/denied */
+	struct store_ban	 ban;		/* valid when banned */
+	bool			 dnsbl_checked;	/* false: skipped (decided earlier, or disabled) */
+	struct dnsbl_result	 dnsbl;
+	int32_t			 threshold;
+	struct verdict		 verdict;
+};
+
+typedef void engine_explain_fn(void *ctx, const struct engine_explain *x);
+
+struct engine_pending *engine_explain(struct engine *e,
+	    const struct mw_addr *a, struct mw_arena *arena,
+	    engine_explain_fn *fn, void *ctx);
+
+struct engine_stats {
+	uint64_t	 decisions;
+	uint64_t	 verdicts[4];	/* by enum verdict_kind */
+	uint64_t	 by[6];		/* by enum verdict_by */
+	uint64_t	 dnsbl_fail_open;	/* decided without a full DNSBL answer */
+	size_t		 bans_active;
+	size_t		 allow_entries, deny_entries;
+	int64_t		 started;	/* unix seconds */
+};
+
+void	 engine_get_stats(struct engine *e, struct engine_stats *stats_r);
+struct store	*engine_store(struct engine *e);
+struct dnsbl	*engine_dnsbl(struct engine *e);
+const struct cfg *engine_cfg(struct engine *e);
+
+#endif

@@ -1,0 +1,139 @@
+/*
+ * store - durable state behind a backend vtable: bans, allow/deny list
+ * entries, the event history. SQLite (WAL) is the default backend; a
+ * Redis backend can implement the same table later.
+ *
+ * Durability contract: a put/del that returned 0 has been committed, so it
+ * survives kill -9 of the daemon the moment after (WAL, synchronous=NORMAL
+ * survives process death; power loss may lose the last transactions).
+ * Events are the exception: store_event_append only queues, a writer
+ * thread commits in batches (at most STORE_EVENT_FLUSH_MS later); events
+ * queued when the queue is full are dropped and counted, never blocking
+ * the caller. Everything else is called from the event loop thread only.
+ *
+ * Records passed in are copied; records handed to callbacks are valid only
+ * during the callback.
+ */
+#ifndef MW_STORE_STORE_H
+#define MW_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/addr.h"
+#include "core/cfg.h"
+#include "core/mem.h"
+
+#define STORE_EVENT_FLUSH_MS	200	/* longest an event waits for commit */
+#define STORE_EVENT_QUEUE_MAX	65536	/* queued events before dropping */
+#define STORE_MAX_TEXT		512	/* bytes kept of a reason/comment */
+
+enum store_ban_source {
+	STORE_BAN_MANUAL,	/* mailward ban add, dashboard */
+	STORE_BAN_DNSBL,
+	STORE_BAN_LOGIN,	/* login guard (auth policy) */
+	STORE_BAN_LOGWATCH,
+};
+
+struct store_ban {
+	struct mw_cidr		 net;
+	enum store_ban_source	 source;
+	const char		*reason;
+	int64_t			 first_seen;	/* unix seconds */
+	int64_t			 last_seen;
+	int64_t			 expires;	/* unix seconds; 0 = permanent */
+	uint32_t		 hits;		/* refused requests so far */
+	uint32_t		 count;		/* times banned (escalation) */
+};
+
+enum store_list { STORE_LIST_ALLOW, STORE_LIST_DENY };
+
+struct store_list_entry {
+	struct mw_cidr	 net;
+	enum store_list	 list;
+	const char	*comment;
+	int64_t		 created;	/* unix seconds */
+};
+
+struct store_event {
+	int64_t		 time_ms;	/* unix milliseconds */
+	struct mw_addr	 addr;
+	const char	*listener;	/* "policy", "admin", ... */
+	const char	*verdict;	/* "DUNNO", "REJECT", "DEFER", "WARN", "BAN", "UNBAN", ... */
+	const char	*reason;	/* "deny list 198.51.100.0/24", ... */
+	const char	*account;	/* sasl_username or "" */
+	const char	*sender;	/* "" when none */
+	const char	*recipient;	/* "" when none */
+};
+
+struct store_event_query {
+	int64_t		 since_ms;	/* 0 = no lower bound */
+	int64_t		 until_ms;	/* 0 = no upper bound */
+	bool		 has_addr;
+	struct mw_addr	 addr;
+	size_t		 limit;		/* newest first; 0 = 100 */
+};
+
+struct store_stats {
+	uint64_t	 events_written;
+	uint64_t	 events_dropped;	/* queue full */
+	uint64_t	 events_pruned;
+	uint64_t	 write_errors;
+};
+
+struct store;
+
+typedef bool store_ban_fn(void *ctx, const struct store_ban *b);
+typedef bool store_list_fn(void *ctx, const struct store_list_entry *e);
+typedef bool store_event_fn(void *ctx, const struct store_event *ev);
+
+/* Opens (creating and migrating the schema) the backend named by
+   cfg->store.backend. *error_r is malloc'd; the caller frees it. */
+int	 store_open(const struct cfg *cfg, struct store **store_r,
+	    char **error_r) MW_MUST_CHECK;
+/* Flushes queued events, stops the writer thread, closes. NULL-safe. */
+void	 store_close(struct store **store);
+
+/* Insert or replace by b->net. */
+int	 store_ban_put(struct store *st, const struct store_ban *b) MW_MUST_CHECK;
+/* 1 deleted, 0 there was none, -1 error. */
+int	 store_ban_del(struct store *st, const struct mw_cidr *net) MW_MUST_CHECK;
+/* Every ban, including expired ones not yet purged; fn false stops. */
+int	 store_ban_load(struct store *st, store_ban_fn *fn, void *ctx)
+	    MW_MUST_CHECK;
+/* Removes bans whose expiry is before now (0 < expires <= now). Returns
+   the number removed, -1 on error. At most limit rows per call. */
+int	 store_ban_purge(struct store *st, int64_t now, size_t limit);
+/* Updates hits and last_seen of bans in one transaction (batched by the
+   engine, not per request). */
+int	 store_ban_touch(struct store *st, const struct mw_cidr *nets,
+	    const uint32_t *hits, const int64_t *last_seen, size_t n)
+	    MW_MUST_CHECK;
+
+int	 store_list_put(struct store *st, const struct store_list_entry *e)
+	    MW_MUST_CHECK;
+/* 1 deleted, 0 none, -1 error. */
+int	 store_list_del(struct store *st, enum store_list list,
+	    const struct mw_cidr *net) MW_MUST_CHECK;
+int	 store_list_load(struct store *st, store_list_fn *fn, void *ctx)
+	    MW_MUST_CHECK;
+
+/* Queues ev (copied, texts cut at STORE_MAX_TEXT). Thread-safe, never
+   blocks on disk. */
+void	 store_event_append(struct store *st, const struct store_event *ev);
+/* Waits until every event queued before the call is committed (tests,
+   shutdown, and the admin API before it reads events). */
+void	 store_event_sync(struct store *st);
+int	 store_event_query(struct store *st, const struct store_event_query *q,
+	    store_event_fn *fn, void *ctx) MW_MUST_CHECK;
+
+void	 store_get_stats(struct store *st, struct store_stats *stats_r);
+/* The last error text of the backend (for log lines). */
+const char *store_last_error(struct store *st);
+
+const char *store_ban_source_name(enum store_ban_source s);
+int	 store_ban_source_parse(const char *name, enum store_ban_source *s_r)
+	    MW_MUST_CHECK;
+
+#endif
