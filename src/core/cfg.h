@@ -124,6 +124,10 @@ struct cfg {
    line, each "file:line: section: key: message". */
 int	 cfg_load(const char *path, struct cfg **cfg_r, char **error_r)
 	    MW_MUST_CHECK;
+/* As cfg_load, reading text (len bytes, not NUL-terminated) named name
+   in messages (tests, fuzzing). */
+int	 cfg_load_string(const char *text, size_t len, const char *name,
+	    struct cfg **cfg_r, char **error_r) MW_MUST_CHECK;
 /* The built-in defaults, as if from an empty file. */
 struct cfg *cfg_defaults(void);
 void	 cfg_free(struct cfg **cfg);

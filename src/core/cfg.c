@@ -1,0 +1,966 @@
+/*
+ * cfg - mailward.conf reader; see cfg.h.
+ *
+ * inih does the INI syntax; a key table (section, key, type, range,
+ * default) does the rest, so every key is validated the same way and the
+ * defaults live in one place. All errors are collected (an admin fixes a
+ * file once, not once per error). Line numbers come from the reader
+ * callback, which sees every physical line.
+ */
+#include "core/cfg.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ini.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/buf.h"
+#include "core/slice.h"
+
+#define CFG_MAX_LINE	4096	/* bytes per line of the file */
+#define CFG_MAX_ERRORS	50	/* reported errors; the rest are counted */
+
+struct cfg_owned {
+	struct cfg	 cfg;
+	struct mw_arena	*arena;
+};
+
+enum cfg_type {
+	CT_STR, CT_PATH, CT_BOOL, CT_U32, CT_U64, CT_I32, CT_DURATION,
+	CT_DURATION_MS, CT_MODE, CT_PORTS, CT_ACTION, CT_LOGLEVEL, CT_BACKEND,
+	CT_ENDPOINT, CT_RESOLVER, CT_REJECT_TEXT,
+};
+
+struct cfg_key {
+	const char	*section;
+	const char	*key;
+	enum cfg_type	 type;
+	size_t		 offset;
+	uint64_t	 max;		/* numbers: upper bound */
+	const char	*def;		/* default, as it would be written */
+	const char	*help;		/* example or hint for errors */
+};
+
+#define K(sec, name, type, field, max, def, help) \
+	{ sec, name, type, offsetof(struct cfg, field), max, def, help }
+
+static const struct cfg_key cfg_keys[] = {
+	K("daemon", "state_dir", CT_PATH, daemon.state_dir, 0, "/var/lib/mailward", "an absolute path"),
+	K("daemon", "user", CT_STR, daemon.user, 0, "mailward", "a user name, or empty"),
+	K("daemon", "log_level", CT_LOGLEVEL, daemon.log_level, 0, "info", "error, warn, info or debug"),
+	K("daemon", "pid_file", CT_STR, daemon.pid_file, 0, "", "a path, or empty"),
+	K("policy", "listen", CT_ENDPOINT, policy.listen, 0, "127.0.0.1:10045", "127.0.0.1:10045 or [::1]:10045, or empty"),
+	K("policy", "unix_socket", CT_STR, policy.unix_socket, 0, "", "/var/spool/postfix/private/mailward"),
+	K("policy", "unix_socket_mode", CT_MODE, policy.unix_socket_mode, 0777, "0660", "an octal mode such as 0660"),
+	K("policy", "unix_socket_group", CT_STR, policy.unix_socket_group, 0, "", "a group name, e.g. postfix"),
+	K("policy", "max_connections", CT_U32, policy.max_connections, 100000, "1000", "a number from 1 to 100000"),
+	K("policy", "idle_timeout", CT_DURATION, policy.idle_timeout, 86400, "1h", "a duration such as 1h (at most 1d)"),
+	K("policy", "reject_text", CT_REJECT_TEXT, policy.reject_text, 0,
+	  "Access denied: %s. If you believe this is a mistake, contact your mail administrator.",
+	  "one line of text with at most one %s"),
+	K("policy", "submission_ports", CT_PORTS, policy.submission_ports, 0, "587 465", "port numbers such as \"587 465\""),
+	K("admin", "socket", CT_STR, admin.socket, 0, "admin.sock", "a path (relative: in state_dir)"),
+	K("admin", "socket_mode", CT_MODE, admin.socket_mode, 0777, "0660", "an octal mode such as 0660"),
+	K("admin", "group", CT_STR, admin.group, 0, "", "a group name, or empty"),
+	K("store", "backend", CT_BACKEND, store.backend, 0, "sqlite", "sqlite"),
+	K("store", "path", CT_STR, store.path, 0, "mailward.db", "a path (relative: in state_dir)"),
+	K("store", "event_retention", CT_DURATION, store.event_retention, 3650ULL * 86400, "30d", "a duration such as 30d"),
+	K("store", "event_max_rows", CT_U64, store.event_max_rows, 1000000000, "1000000", "a number of rows"),
+	K("dnsbl", "enabled", CT_BOOL, dnsbl.enabled, 0, "yes", "yes or no"),
+	K("dnsbl", "resolver", CT_RESOLVER, dnsbl.resolver, 0, "", "127.0.0.1 or 127.0.0.1:53, or empty for /etc/resolv.conf"),
+	K("dnsbl", "timeout", CT_DURATION_MS, dnsbl.timeout_ms, 60000, "2s", "a duration such as 2s or 500ms (at most 60s)"),
+	K("dnsbl", "threshold", CT_I32, dnsbl.threshold, 1000, "2", "a whole number"),
+	K("dnsbl", "action", CT_ACTION, dnsbl.action, 0, "reject", "reject, defer or warn"),
+	K("dnsbl", "cache_min_ttl", CT_DURATION, dnsbl.cache_min_ttl, 86400, "60s", "a duration such as 60s"),
+	K("dnsbl", "cache_max_ttl", CT_DURATION, dnsbl.cache_max_ttl, 7 * 86400, "1h", "a duration such as 1h"),
+	K("dnsbl", "negative_ttl", CT_DURATION, dnsbl.negative_ttl, 86400, "5m", "a duration such as 5m"),
+	K("dnsbl", "cache_max_entries", CT_U32, dnsbl.cache_max_entries, 10000000, "200000", "a number of entries"),
+	K("lists", "default_ban", CT_DURATION, lists.default_ban, 3650ULL * 86400, "1d", "a duration such as 1d, or 0 for permanent"),
+};
+
+static const char *const zone_keys[] = { "zone", "preset", "enabled", "ipv6",
+	"weights", "default_weight" };
+
+struct zone_preset {
+	const char		*name;
+	const char		*zone;
+	bool			 ipv6;
+	int32_t			 default_weight;
+	struct cfg_zone_code	 codes[8];
+	size_t			 ncodes;
+};
+
+#define IP127(c, d)	(0x7f000000u | ((uint32_t)(c) << 8) | (uint32_t)(d))
+
+static const struct zone_preset zone_presets[] = {
+	{ "spamhaus-zen", "zen.spamhaus.org", true, 1, {
+		{ IP127(0, 2), IP127(0, 2), 2, DNSBL_CLASS_SBL },
+		{ IP127(0, 3), IP127(0, 3), 2, DNSBL_CLASS_CSS },
+		{ IP127(0, 4), IP127(0, 7), 2, DNSBL_CLASS_XBL },
+		{ IP127(0, 9), IP127(0, 9), 2, DNSBL_CLASS_DROP },
+		{ IP127(0, 10), IP127(0, 11), 2, DNSBL_CLASS_PBL },
+	}, 5 },
+	{ "spamcop", "bl.spamcop.net", false, 1, {
+		{ IP127(0, 2), IP127(0, 2), 1, DNSBL_CLASS_LISTED },
+	}, 1 },
+	{ "barracuda", "b.barracudacentral.org", false, 1, {
+		{ IP127(0, 2), IP127(0, 2), 1, DNSBL_CLASS_LISTED },
+	}, 1 },
+};
+
+static const char *const class_names[] = { "LISTED", "SBL", "CSS", "XBL",
+	"DROP", "PBL", "ALLOW" };
+
+struct cfg_loader {
+	struct cfg		*cfg;
+	struct mw_arena		*a;
+	const char		*file;
+	FILE			*fp;
+	unsigned		 line;
+	bool			 line_too_long;
+	struct mw_buf		 errors;
+	size_t			 nerrors;
+	bool			 zone_has_weights[CFG_MAX_ZONES];
+	bool			 zone_has_ipv6[CFG_MAX_ZONES];
+	bool			 zone_has_dw[CFG_MAX_ZONES];
+	unsigned		 zone_line[CFG_MAX_ZONES];
+	struct cfg_list_entry	*allow, *deny;
+	size_t			 nallow, ndeny, allow_cap, deny_cap;
+};
+
+static void cfg_error(struct cfg_loader *l, const char *section,
+    const char *key, const char *fmt, ...) MW_PRINTF(4, 5);
+
+static void
+cfg_error(struct cfg_loader *l, const char *section, const char *key,
+    const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[1024];
+
+	if (++l->nerrors > CFG_MAX_ERRORS)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	MW_ASSERT(mw_buf_printf(&l->errors, "%s%s:%u: %s%s%s%s%s", l->errors.len > 0 ?
+	    "\n" : "", l->file, l->line, section, section[0] != '\0' ? ": " : "",
+	    key, key[0] != '\0' ? ": " : "", msg) == 0);
+}
+
+/* Edit distance for "did you mean" (short strings only). */
+static size_t
+cfg_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, sizeof(prev));
+	}
+	return prev[lb];
+}
+
+static const char *
+cfg_suggest(const char *section, const char *key)
+{
+	const char	*best = NULL;
+	size_t		 best_d = 3;
+	bool		 zone = strncmp(section, "dnsbl:", 6) == 0;
+
+	if (zone) {
+		for (size_t i = 0; i < MW_N_ELEMENTS(zone_keys); i++) {
+			size_t d = cfg_distance(key, zone_keys[i]);
+
+			if (d < best_d) {
+				best_d = d;
+				best = zone_keys[i];
+			}
+		}
+		return best;
+	}
+	for (size_t i = 0; i < MW_N_ELEMENTS(cfg_keys); i++) {
+		size_t d;
+
+		if (strcmp(cfg_keys[i].section, section) != 0)
+			continue;
+		if ((d = cfg_distance(key, cfg_keys[i].key)) < best_d) {
+			best_d = d;
+			best = cfg_keys[i].key;
+		}
+	}
+	if (strcmp(section, "lists") == 0) {
+		if (cfg_distance(key, "allow") < best_d)
+			best = "allow";
+		else if (cfg_distance(key, "deny") < best_d)
+			best = "deny";
+	}
+	return best;
+}
+
+static int
+cfg_parse_bool(const char *v, bool *b_r)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < MW_N_ELEMENTS(yes); i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*b_r = true;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*b_r = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* "host:port" with an IPv4 or bracketed IPv6 literal; empty allowed. */
+static int
+cfg_check_endpoint(const char *v, bool port_optional)
+{
+	const char	*colon;
+	struct mw_addr	 a;
+	uint32_t	 port;
+
+	if (v[0] == '[') {
+		const char *end = strchr(v, ']');
+
+		if (end == NULL || mw_addr_parse_len(v + 1, (size_t)(end - v - 1),
+		    &a) < 0)
+			return -1;
+		if (end[1] == '\0')
+			return port_optional ? 0 : -1;
+		if (end[1] != ':')
+			return -1;
+		colon = end + 1;
+	} else {
+		colon = strrchr(v, ':');
+		if (colon == NULL)
+			return port_optional && mw_addr_parse(v, &a) == 0 ? 0 : -1;
+		if (strchr(v, ':') != colon)	/* bare IPv6 without brackets */
+			return port_optional && mw_addr_parse(v, &a) == 0 ? 0 : -1;
+		if (mw_addr_parse_len(v, (size_t)(colon - v), &a) < 0)
+			return -1;
+	}
+	if (mw_parse_u32(colon + 1, 65535, &port) < 0 || port == 0)
+		return -1;
+	return 0;
+}
+
+static int
+cfg_check_reject_text(const char *v, const char **why_r)
+{
+	size_t nargs = 0;
+
+	if (!mw_slice_is_printable(mw_slice_from_cstr(v))) {
+		*why_r = "must be one line of printable text";
+		return -1;
+	}
+	if (strlen(v) > 400) {
+		*why_r = "is longer than 400 bytes (SMTP replies should stay short)";
+		return -1;
+	}
+	for (const char *p = v; *p != '\0'; p++) {
+		if (*p != '%')
+			continue;
+		if (p[1] == '%') {
+			p++;
+		} else if (p[1] == 's') {
+			if (++nargs > 1) {
+				*why_r = "has more than one %s (the reason is inserted once)";
+				return -1;
+			}
+			p++;
+		} else {
+			*why_r = "has a % directive other than %s or %%";
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+cfg_set_key(struct cfg_loader *l, const struct cfg_key *k, const char *v)
+{
+	char		*field = (char *)l->cfg + k->offset;
+	uint64_t	 u;
+	const char	*why = NULL;
+
+	switch (k->type) {
+	case CT_STR:
+	case CT_PATH:
+		if (!mw_slice_is_printable(mw_slice_from_cstr(v))) {
+			why = "must be printable text";
+			break;
+		}
+		if (k->type == CT_PATH && v[0] != '/') {
+			why = "must be an absolute path";
+			break;
+		}
+		*(const char **)(void *)field = mw_arena_strdup(l->a, v);
+		return 0;
+	case CT_BOOL:
+		if (cfg_parse_bool(v, (bool *)(void *)field) == 0)
+			return 0;
+		why = "is not yes or no";
+		break;
+	case CT_U32:
+		if (mw_parse_u64(v, k->max, &u) == 0 && u > 0) {
+			*(uint32_t *)(void *)field = (uint32_t)u;
+			return 0;
+		}
+		break;
+	case CT_U64:
+		if (mw_parse_u64(v, k->max, &u) == 0 && u > 0) {
+			*(uint64_t *)(void *)field = u;
+			return 0;
+		}
+		break;
+	case CT_I32: {
+		int32_t i;
+
+		if (mw_parse_i32(v, (int32_t)k->max, &i) == 0) {
+			*(int32_t *)(void *)field = i;
+			return 0;
+		}
+		break;
+	}
+	case CT_DURATION:
+		if (strcmp(v, "0") == 0 && strcmp(k->key, "default_ban") == 0) {
+			*(uint64_t *)(void *)field = 0;
+			return 0;
+		}
+		if (mw_parse_duration(v, k->max, &u) == 0 && u > 0) {
+			*(uint64_t *)(void *)field = u;
+			return 0;
+		}
+		break;
+	case CT_DURATION_MS: {
+		size_t n = strlen(v);
+
+		if (n > 2 && strcmp(v + n - 2, "ms") == 0) {
+			char tmp[32];
+
+			if (n - 2 < sizeof(tmp)) {
+				memcpy(tmp, v, n - 2);
+				tmp[n - 2] = '\0';
+				if (mw_parse_u64(tmp, k->max, &u) == 0 && u >= 10) {
+					*(uint64_t *)(void *)field = u;
+					return 0;
+				}
+			}
+		} else if (mw_parse_duration(v, k->max / 1000, &u) == 0 && u > 0) {
+			*(uint64_t *)(void *)field = u * 1000;
+			return 0;
+		}
+		break;
+	}
+	case CT_MODE: {
+		char *end;
+		unsigned long m;
+
+		errno = 0;
+		m = strtoul(v, &end, 8);
+		if (errno == 0 && *end == '\0' && v[0] >= '0' && v[0] <= '7' &&
+		    m <= k->max) {
+			*(uint32_t *)(void *)field = (uint32_t)m;
+			return 0;
+		}
+		break;
+	}
+	case CT_PORTS: {
+		char	*copy = mw_arena_strdup(l->a, v), *save = NULL, *tok;
+		size_t	 n = 0;
+
+		for (tok = strtok_r(copy, " ,\t", &save); tok != NULL;
+		    tok = strtok_r(NULL, " ,\t", &save)) {
+			uint32_t port;
+
+			if (n == CFG_MAX_PORTS) {
+				why = "lists more than 8 ports";
+				break;
+			}
+			if (mw_parse_u32(tok, 65535, &port) < 0 || port == 0) {
+				why = NULL;
+				goto bad;
+			}
+			l->cfg->policy.submission_ports[n++] = (uint16_t)port;
+		}
+		if (why != NULL)
+			break;
+		l->cfg->policy.nsubmission_ports = n;
+		return 0;
+	}
+	case CT_ACTION:
+		if (strcmp(v, "reject") == 0)
+			l->cfg->dnsbl.action = CFG_DNSBL_REJECT;
+		else if (strcmp(v, "defer") == 0)
+			l->cfg->dnsbl.action = CFG_DNSBL_DEFER;
+		else if (strcmp(v, "warn") == 0)
+			l->cfg->dnsbl.action = CFG_DNSBL_WARN;
+		else
+			break;
+		return 0;
+	case CT_LOGLEVEL: {
+		static const char *const levels[] = { "error", "warn", "warning",
+			"info", "debug" };
+
+		for (size_t i = 0; i < MW_N_ELEMENTS(levels); i++) {
+			if (strcmp(v, levels[i]) == 0) {
+				*(const char **)(void *)field = levels[i];
+				return 0;
+			}
+		}
+		break;
+	}
+	case CT_BACKEND:
+		if (strcmp(v, "sqlite") == 0) {
+			l->cfg->store.backend = "sqlite";
+			return 0;
+		}
+		if (strcmp(v, "redis") == 0) {
+			why = "redis is not available in this version; use sqlite";
+			break;
+		}
+		break;
+	case CT_ENDPOINT:
+	case CT_RESOLVER:
+		if (v[0] == '\0' || cfg_check_endpoint(v, k->type == CT_RESOLVER) == 0) {
+			*(const char **)(void *)field = mw_arena_strdup(l->a, v);
+			return 0;
+		}
+		break;
+	case CT_REJECT_TEXT:
+		if (cfg_check_reject_text(v, &why) == 0) {
+			*(const char **)(void *)field = mw_arena_strdup(l->a, v);
+			return 0;
+		}
+		break;
+	}
+bad:
+	if (why != NULL)
+		cfg_error(l, k->section, k->key, "\"%s\" %s", v, why);
+	else
+		cfg_error(l, k->section, k->key, "\"%s\" is not valid (expected %s)",
+		    v, k->help);
+	return -1;
+}
+
+static void
+cfg_list_add(struct cfg_loader *l, bool allow, const char *v)
+{
+	struct cfg_list_entry	**list = allow ? &l->allow : &l->deny;
+	size_t			 *n = allow ? &l->nallow : &l->ndeny;
+	size_t			 *cap = allow ? &l->allow_cap : &l->deny_cap;
+	struct mw_cidr		  net;
+	const char		 *error;
+
+	if (mw_cidr_parse(v, &net, l->a, &error) < 0) {
+		cfg_error(l, "lists", allow ? "allow" : "deny", "%s", error);
+		return;
+	}
+	if (*n == CFG_MAX_LIST_ENTRIES) {
+		cfg_error(l, "lists", allow ? "allow" : "deny", "more than %d "
+		    "entries: use `mailward %s add` for large lists",
+		    CFG_MAX_LIST_ENTRIES, allow ? "allow" : "deny");
+		return;
+	}
+	if (*n == *cap) {
+		*cap = *cap == 0 ? 16 : *cap * 2;
+		*list = mw_realloc(*list, mw_mul_size(*cap, sizeof(**list)));
+	}
+	(*list)[(*n)++] = (struct cfg_list_entry){ .net = net, .comment =
+	    mw_arena_printf(l->a, "%s:%u", l->file, l->line) };
+}
+
+static struct cfg_zone *
+cfg_zone_get(struct cfg_loader *l, const char *section, size_t *idx_r)
+{
+	const char	*name = section + 6;
+	struct cfg	*c = l->cfg;
+
+	for (size_t i = 0; i < c->dnsbl.nzones; i++) {
+		if (strcmp(c->dnsbl.zones[i].name, name) == 0) {
+			*idx_r = i;
+			return &c->dnsbl.zones[i];
+		}
+	}
+	if (c->dnsbl.nzones == CFG_MAX_ZONES) {
+		cfg_error(l, section, "", "more than %d DNSBL zones", CFG_MAX_ZONES);
+		return NULL;
+	}
+	if (name[0] == '\0' || !mw_slice_is_printable(mw_slice_from_cstr(name))) {
+		cfg_error(l, section, "", "a zone section needs a name, e.g. "
+		    "[dnsbl:zen]");
+		return NULL;
+	}
+	*idx_r = c->dnsbl.nzones;
+	l->zone_line[c->dnsbl.nzones] = l->line;
+	c->dnsbl.zones[c->dnsbl.nzones] = (struct cfg_zone){
+		.name = mw_arena_strdup(l->a, name), .zone = "", .preset = "",
+		.enabled = true, .ipv6 = true, .default_weight = 1,
+	};
+	return &c->dnsbl.zones[c->dnsbl.nzones++];
+}
+
+static int
+cfg_parse_ip127(const char *s, size_t len, uint32_t *ip_r)
+{
+	struct mw_addr a;
+
+	if (mw_addr_parse_len(s, len, &a) < 0 || !mw_addr_is_v4(&a) ||
+	    a.b[12] != 127)
+		return -1;
+	*ip_r = (uint32_t)a.b[12] << 24 | (uint32_t)a.b[13] << 16 |
+	    (uint32_t)a.b[14] << 8 | a.b[15];
+	return 0;
+}
+
+/* "127.0.0.2=3 127.0.0.4-127.0.0.7=3:XBL 127.0.10.1=-2:ALLOW" */
+static void
+cfg_zone_weights(struct cfg_loader *l, const char *section, struct cfg_zone *z,
+    const char *v)
+{
+	char	*copy = mw_arena_strdup(l->a, v), *save = NULL, *tok;
+
+	z->ncodes = 0;
+	for (tok = strtok_r(copy, " ,\t", &save); tok != NULL;
+	    tok = strtok_r(NULL, " ,\t", &save)) {
+		struct cfg_zone_code	 c = { .klass = DNSBL_CLASS_LISTED };
+		char			*eq = strchr(tok, '='), *dash, *colon;
+
+		if (eq == NULL)
+			goto bad;
+		*eq = '\0';
+		if ((colon = strchr(eq + 1, ':')) != NULL) {
+			size_t i;
+
+			*colon = '\0';
+			for (i = 0; i < MW_N_ELEMENTS(class_names); i++)
+				if (strcasecmp(colon + 1, class_names[i]) == 0)
+					break;
+			if (i == MW_N_ELEMENTS(class_names)) {
+				cfg_error(l, section, "weights", "unknown class \"%s\" "
+				    "(LISTED, SBL, CSS, XBL, DROP, PBL or ALLOW)",
+				    colon + 1);
+				return;
+			}
+			c.klass = (enum dnsbl_class)i;
+		}
+		if (mw_parse_i32(eq + 1, 100, &c.weight) < 0)
+			goto bad;
+		dash = strchr(tok, '-');
+		if (cfg_parse_ip127(tok, dash != NULL ? (size_t)(dash - tok) :
+		    strlen(tok), &c.first) < 0 ||
+		    (dash != NULL && cfg_parse_ip127(dash + 1, strlen(dash + 1),
+		    &c.last) < 0)) {
+			cfg_error(l, section, "weights", "\"%s\": answers must be "
+			    "addresses in 127.0.0.0/8", tok);
+			return;
+		}
+		if (dash == NULL)
+			c.last = c.first;
+		if (c.last < c.first)
+			goto bad;
+		if (z->ncodes == CFG_MAX_ZONE_CODES) {
+			cfg_error(l, section, "weights", "more than %d entries",
+			    CFG_MAX_ZONE_CODES);
+			return;
+		}
+		z->codes[z->ncodes++] = c;
+	}
+	return;
+bad:
+	cfg_error(l, section, "weights", "\"%s\" is not valid (expected e.g. "
+	    "\"127.0.0.2=2 127.0.0.4-127.0.0.7=2:XBL\")", v);
+}
+
+static void
+cfg_zone_key(struct cfg_loader *l, const char *section, const char *key,
+    const char *v)
+{
+	size_t		 idx;
+	struct cfg_zone	*z = cfg_zone_get(l, section, &idx);
+	int32_t		 w;
+
+	if (z == NULL)
+		return;
+	if (strcmp(key, "zone") == 0) {
+		size_t n = strlen(v);
+		bool ok = n > 0 && n < 200 && v[0] != '.' && v[n - 1] != '.';
+
+		for (size_t i = 0; ok && i < n; i++)
+			ok = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' &&
+			    v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
+			    v[i] == '-' || v[i] == '.' || v[i] == '_';
+		if (!ok || strstr(v, "..") != NULL)
+			cfg_error(l, section, key, "\"%s\" is not a DNS zone name "
+			    "(e.g. zen.spamhaus.org)", v);
+		else
+			z->zone = mw_arena_strdup(l->a, v);
+	} else if (strcmp(key, "preset") == 0) {
+		size_t i;
+
+		for (i = 0; i < MW_N_ELEMENTS(zone_presets); i++)
+			if (strcmp(v, zone_presets[i].name) == 0)
+				break;
+		if (i == MW_N_ELEMENTS(zone_presets))
+			cfg_error(l, section, key, "unknown preset \"%s\" "
+			    "(spamhaus-zen, spamcop or barracuda)", v);
+		else
+			z->preset = zone_presets[i].name;
+	} else if (strcmp(key, "enabled") == 0 || strcmp(key, "ipv6") == 0) {
+		bool b;
+
+		if (cfg_parse_bool(v, &b) < 0) {
+			cfg_error(l, section, key, "\"%s\" is not yes or no", v);
+			return;
+		}
+		if (key[0] == 'e') {
+			z->enabled = b;
+		} else {
+			z->ipv6 = b;
+			l->zone_has_ipv6[idx] = true;
+		}
+	} else if (strcmp(key, "default_weight") == 0) {
+		if (mw_parse_i32(v, 100, &w) < 0)
+			cfg_error(l, section, key, "\"%s\" is not a whole number "
+			    "from -100 to 100", v);
+		else {
+			z->default_weight = w;
+			l->zone_has_dw[idx] = true;
+		}
+	} else if (strcmp(key, "weights") == 0) {
+		cfg_zone_weights(l, section, z, v);
+		l->zone_has_weights[idx] = true;
+	} else {
+		const char *s = cfg_suggest(section, key);
+
+		cfg_error(l, section, key, "unknown key%s%s%s", s != NULL ?
+		    "; did you mean \"" : "", s != NULL ? s : "",
+		    s != NULL ? "\"?" : "");
+	}
+}
+
+static int
+cfg_handler(void *user, const char *section, const char *key, const char *v)
+{
+	struct cfg_loader *l = user;
+
+	if (strncmp(section, "dnsbl:", 6) == 0) {
+		cfg_zone_key(l, section, key, v);
+		return 1;
+	}
+	if (strcmp(section, "lists") == 0 &&
+	    (strcmp(key, "allow") == 0 || strcmp(key, "deny") == 0)) {
+		cfg_list_add(l, key[0] == 'a', v);
+		return 1;
+	}
+	for (size_t i = 0; i < MW_N_ELEMENTS(cfg_keys); i++) {
+		if (strcmp(cfg_keys[i].section, section) == 0 &&
+		    strcmp(cfg_keys[i].key, key) == 0) {
+			(void)cfg_set_key(l, &cfg_keys[i], v);
+			return 1;
+		}
+	}
+	{
+		bool known = false;
+
+		for (size_t i = 0; i < MW_N_ELEMENTS(cfg_keys) && !known; i++)
+			known = strcmp(cfg_keys[i].section, section) == 0;
+		if (!known && strcmp(section, "lists") != 0) {
+			cfg_error(l, section, key, "unknown section [%s] (daemon, "
+			    "policy, admin, store, dnsbl, dnsbl:NAME, lists)",
+			    section);
+		} else {
+			const char *s = cfg_suggest(section, key);
+
+			cfg_error(l, section, key, "unknown key%s%s%s", s != NULL ?
+			    "; did you mean \"" : "", s != NULL ? s : "",
+			    s != NULL ? "\"?" : "");
+		}
+	}
+	return 1;
+}
+
+/* inih calls this for each line: it counts lines and catches long ones. */
+static char *
+cfg_reader(char *str, int num, void *stream)
+{
+	struct cfg_loader	*l = stream;
+	char			*r = fgets(str, num, l->fp);
+	size_t			 n;
+
+	if (r == NULL)
+		return NULL;
+	l->line++;
+	n = strlen(str);
+	if (n > 0 && str[n - 1] != '\n' && !feof(l->fp)) {
+		int c;
+
+		/* Longer than inih's buffer: skip the rest, report it. */
+		while ((c = fgetc(l->fp)) != EOF && c != '\n')
+			;
+		cfg_error(l, "", "", "line longer than %d bytes", num - 2);
+		str[0] = '\0';
+	}
+	return r;
+}
+
+static void
+cfg_set_defaults(struct cfg_loader *l)
+{
+	struct cfg *c = l->cfg;
+
+	c->dnsbl.enabled = true;
+	for (size_t i = 0; i < MW_N_ELEMENTS(cfg_keys); i++)
+		if (cfg_set_key(l, &cfg_keys[i], cfg_keys[i].def) < 0)
+			mw_panic("cfg: default of %s.%s is invalid",
+			    cfg_keys[i].section, cfg_keys[i].key);
+}
+
+static const char *
+cfg_in_state_dir(struct cfg_loader *l, const char *p)
+{
+	if (p[0] == '/' || p[0] == '\0')
+		return p;
+	return mw_arena_printf(l->a, "%s/%s", l->cfg->daemon.state_dir, p);
+}
+
+static void
+cfg_finish(struct cfg_loader *l)
+{
+	struct cfg *c = l->cfg;
+
+	c->store.path = cfg_in_state_dir(l, c->store.path);
+	c->admin.socket = cfg_in_state_dir(l, c->admin.socket);
+	if (c->dnsbl.cache_min_ttl > c->dnsbl.cache_max_ttl)
+		cfg_error(l, "dnsbl", "cache_min_ttl", "is larger than "
+		    "cache_max_ttl");
+	for (size_t i = 0; i < c->dnsbl.nzones; i++) {
+		struct cfg_zone		*z = &c->dnsbl.zones[i];
+		const struct zone_preset *p = NULL;
+		const char		*sec = mw_arena_printf(l->a, "dnsbl:%s",
+		    z->name);
+
+		for (size_t k = 0; k < MW_N_ELEMENTS(zone_presets); k++)
+			if (strcmp(z->preset, zone_presets[k].name) == 0)
+				p = &zone_presets[k];
+		if (p != NULL) {
+			if (z->zone[0] == '\0')
+				z->zone = p->zone;
+			if (!l->zone_has_weights[i]) {
+				memcpy(z->codes, p->codes, sizeof(p->codes));
+				z->ncodes = p->ncodes;
+			}
+			if (!l->zone_has_ipv6[i])
+				z->ipv6 = p->ipv6;
+			if (!l->zone_has_dw[i])
+				z->default_weight = p->default_weight;
+		}
+		l->line = l->zone_line[i];
+		if (z->zone[0] == '\0')
+			cfg_error(l, sec, "zone", "missing: set zone = (e.g. "
+			    "zen.spamhaus.org) or a preset");
+		if (z->ncodes == 0 && !l->zone_has_weights[i])
+			cfg_error(l, sec, "weights", "missing: set preset = or "
+			    "weights = (e.g. \"127.0.0.2=2\")");
+	}
+	if (l->nallow > 0) {
+		c->lists.allow = mw_arena_alloc(l->a, mw_mul_size(l->nallow,
+		    sizeof(*c->lists.allow)));
+		memcpy(c->lists.allow, l->allow, l->nallow * sizeof(*l->allow));
+	}
+	if (l->ndeny > 0) {
+		c->lists.deny = mw_arena_alloc(l->a, mw_mul_size(l->ndeny,
+		    sizeof(*c->lists.deny)));
+		memcpy(c->lists.deny, l->deny, l->ndeny * sizeof(*l->deny));
+	}
+	c->lists.nallow = l->nallow;
+	c->lists.ndeny = l->ndeny;
+}
+
+static struct cfg_owned *
+cfg_owned_new(void)
+{
+	struct mw_arena	 *a = mw_arena_new(16384);
+	struct cfg_owned *o = mw_arena_calloc(a, 1, sizeof(*o));
+
+	o->arena = a;
+	return o;
+}
+
+static int
+cfg_load_fp(FILE *fp, const char *name, struct cfg **cfg_r, char **error_r)
+{
+	struct cfg_owned	*o = cfg_owned_new();
+	struct cfg_loader	 l = { .cfg = &o->cfg, .a = o->arena,
+	    .file = name, .fp = fp };
+	int			 rc;
+
+	mw_buf_init(&l.errors, NULL, 0);
+	o->cfg.path = mw_arena_strdup(o->arena, name);
+	cfg_set_defaults(&l);
+	rc = ini_parse_stream(cfg_reader, &l, cfg_handler, &l);
+	if (rc > 0 && l.nerrors == 0) {
+		l.line = (unsigned)rc;
+		cfg_error(&l, "", "", "syntax error (expected [section] or "
+		    "key = value)");
+	} else if (rc < 0 && l.nerrors == 0) {
+		cfg_error(&l, "", "", "cannot be parsed");
+	}
+	cfg_finish(&l);
+	free(l.allow);
+	free(l.deny);
+	if (l.nerrors > 0) {
+		if (l.nerrors > CFG_MAX_ERRORS)
+			MW_ASSERT(mw_buf_printf(&l.errors, "\n(%zu more errors)",
+			    l.nerrors - CFG_MAX_ERRORS) == 0);
+		struct mw_arena *a = o->arena;	/* o lives in a */
+
+		*error_r = mw_strdup(mw_buf_cstr(&l.errors));
+		mw_buf_deinit(&l.errors);
+		mw_arena_free(&a);
+		return -1;
+	}
+	mw_buf_deinit(&l.errors);
+	*cfg_r = &o->cfg;
+	return 0;
+}
+
+int
+cfg_load(const char *path, struct cfg **cfg_r, char **error_r)
+{
+	FILE	*fp = fopen(path, "r");
+	int	 rc;
+
+	if (fp == NULL) {
+		if (asprintf(error_r, "%s: cannot open: %s", path,
+		    strerror(errno)) < 0)
+			*error_r = NULL;
+		return -1;
+	}
+	rc = cfg_load_fp(fp, path, cfg_r, error_r);
+	(void)fclose(fp);
+	return rc;
+}
+
+int
+cfg_load_string(const char *text, size_t len, const char *name,
+    struct cfg **cfg_r, char **error_r)
+{
+	FILE	*fp = fmemopen((void *)(uintptr_t)text, len, "r");
+	int	 rc;
+
+	if (len == 0)
+		fp = fmemopen((void *)(uintptr_t)"\n", 1, "r");
+	if (fp == NULL)
+		mw_panic("cfg: fmemopen: %s", strerror(errno));
+	rc = cfg_load_fp(fp, name, cfg_r, error_r);
+	(void)fclose(fp);
+	return rc;
+}
+
+struct cfg *
+cfg_defaults(void)
+{
+	struct cfg	*c;
+	char		*error = NULL;
+
+	if (cfg_load_string("", 0, "(defaults)", &c, &error) < 0)
+		mw_panic("cfg: defaults invalid: %s", error);
+	return c;
+}
+
+void
+cfg_free(struct cfg **cp)
+{
+	struct cfg_owned *o;
+	struct mw_arena	 *a;
+
+	if (*cp == NULL)
+		return;
+	o = (struct cfg_owned *)(void *)((char *)*cp -
+	    offsetof(struct cfg_owned, cfg));
+	a = o->arena;	/* o lives in a */
+	mw_arena_free(&a);
+	*cp = NULL;
+}
+
+void
+cfg_dump(const struct cfg *c, FILE *out)
+{
+	char buf[MW_CIDR_STRLEN];
+
+	fprintf(out, "[daemon]\nstate_dir = %s\nuser = %s\nlog_level = %s\n"
+	    "pid_file = %s\n\n", c->daemon.state_dir, c->daemon.user,
+	    c->daemon.log_level, c->daemon.pid_file);
+	fprintf(out, "[policy]\nlisten = %s\nunix_socket = %s\n"
+	    "unix_socket_mode = %04o\nunix_socket_group = %s\n"
+	    "max_connections = %u\nidle_timeout = %llus\nreject_text = %s\n"
+	    "submission_ports =", c->policy.listen, c->policy.unix_socket,
+	    c->policy.unix_socket_mode, c->policy.unix_socket_group,
+	    c->policy.max_connections,
+	    (unsigned long long)c->policy.idle_timeout, c->policy.reject_text);
+	for (size_t i = 0; i < c->policy.nsubmission_ports; i++)
+		fprintf(out, " %u", c->policy.submission_ports[i]);
+	fprintf(out, "\n\n[admin]\nsocket = %s\nsocket_mode = %04o\ngroup = %s\n\n",
+	    c->admin.socket, c->admin.socket_mode, c->admin.group);
+	fprintf(out, "[store]\nbackend = %s\npath = %s\nevent_retention = %llus\n"
+	    "event_max_rows = %llu\n\n", c->store.backend, c->store.path,
+	    (unsigned long long)c->store.event_retention,
+	    (unsigned long long)c->store.event_max_rows);
+	fprintf(out, "[dnsbl]\nenabled = %s\nresolver = %s\ntimeout = %llums\n"
+	    "threshold = %d\naction = %s\ncache_min_ttl = %llus\n"
+	    "cache_max_ttl = %llus\nnegative_ttl = %llus\ncache_max_entries = %u\n",
+	    c->dnsbl.enabled ? "yes" : "no", c->dnsbl.resolver,
+	    (unsigned long long)c->dnsbl.timeout_ms, c->dnsbl.threshold,
+	    c->dnsbl.action == CFG_DNSBL_REJECT ? "reject" :
+	    c->dnsbl.action == CFG_DNSBL_DEFER ? "defer" : "warn",
+	    (unsigned long long)c->dnsbl.cache_min_ttl,
+	    (unsigned long long)c->dnsbl.cache_max_ttl,
+	    (unsigned long long)c->dnsbl.negative_ttl, c->dnsbl.cache_max_entries);
+	for (size_t i = 0; i < c->dnsbl.nzones; i++) {
+		const struct cfg_zone *z = &c->dnsbl.zones[i];
+
+		fprintf(out, "\n[dnsbl:%s]\nzone = %s\nenabled = %s\nipv6 = %s\n"
+		    "default_weight = %d\nweights =", z->name, z->zone,
+		    z->enabled ? "yes" : "no", z->ipv6 ? "yes" : "no",
+		    z->default_weight);
+		for (size_t k = 0; k < z->ncodes; k++) {
+			const struct cfg_zone_code *cc = &z->codes[k];
+
+			fprintf(out, " 127.%u.%u.%u", (cc->first >> 16) & 0xff,
+			    (cc->first >> 8) & 0xff, cc->first & 0xff);
+			if (cc->last != cc->first)
+				fprintf(out, "-127.%u.%u.%u", (cc->last >> 16) & 0xff,
+				    (cc->last >> 8) & 0xff, cc->last & 0xff);
+			fprintf(out, "=%d:%s", cc->weight, class_names[cc->klass]);
+		}
+		fprintf(out, "\n");
+	}
+	fprintf(out, "\n[lists]\ndefault_ban = %llus\n",
+	    (unsigned long long)c->lists.default_ban);
+	for (size_t i = 0; i < c->lists.nallow; i++)
+		fprintf(out, "allow = %s\n", mw_cidr_format(&c->lists.allow[i].net,
+		    buf, sizeof(buf)));
+	for (size_t i = 0; i < c->lists.ndeny; i++)
+		fprintf(out, "deny = %s\n", mw_cidr_format(&c->lists.deny[i].net,
+		    buf, sizeof(buf)));
+}
