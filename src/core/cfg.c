@@ -127,6 +127,7 @@ struct cfg_loader {
 	bool			 zone_has_ipv6[CFG_MAX_ZONES];
 	bool			 zone_has_dw[CFG_MAX_ZONES];
 	unsigned		 zone_line[CFG_MAX_ZONES];
+	bool			 zone_has_zone[CFG_MAX_ZONES];
 	struct cfg_list_entry	*allow, *deny;
 	size_t			 nallow, ndeny, allow_cap, deny_cap;
 };
@@ -603,6 +604,8 @@ cfg_zone_key(struct cfg_loader *l, const char *section, const char *key,
 		return;
 	if (strcmp(key, "zone") == 0) {
 		size_t n = strlen(v);
+
+		l->zone_has_zone[idx] = true;	/* invalid is not also "missing" */
 		bool ok = n > 0 && n < 200 && v[0] != '.' && v[n - 1] != '.';
 
 		for (size_t i = 0; ok && i < n; i++)
@@ -775,7 +778,7 @@ cfg_finish(struct cfg_loader *l)
 				z->default_weight = p->default_weight;
 		}
 		l->line = l->zone_line[i];
-		if (z->zone[0] == '\0')
+		if (z->zone[0] == '\0' && !l->zone_has_zone[i])
 			cfg_error(l, sec, "zone", "missing: set zone = (e.g. "
 			    "zen.spamhaus.org) or a preset");
 		if (z->ncodes == 0 && !l->zone_has_weights[i])
