@@ -10,6 +10,7 @@
 #include "core/cfg.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <ini.h>
 #include <stddef.h>
@@ -20,7 +21,8 @@
 #include "core/buf.h"
 #include "core/slice.h"
 
-#define CFG_MAX_LINE	4096	/* bytes per line of the file */
+#define CFG_MAX_LINE	4096	/* bytes per line of the file, without LF */
+#define CFG_MAX_QUOTE	80	/* bytes of a bad value quoted in an error */
 #define CFG_MAX_ERRORS	50	/* reported errors; the rest are counted */
 
 struct cfg_owned {
@@ -57,7 +59,7 @@ static const struct cfg_key cfg_keys[] = {
 	K("policy", "unix_socket_mode", CT_MODE, policy.unix_socket_mode, 0777, "0660", "an octal mode such as 0660"),
 	K("policy", "unix_socket_group", CT_STR, policy.unix_socket_group, 0, "", "a group name, e.g. postfix"),
 	K("policy", "max_connections", CT_U32, policy.max_connections, 100000, "1000", "a number from 1 to 100000"),
-	K("policy", "idle_timeout", CT_DURATION, policy.idle_timeout, 86400, "1h", "a duration such as 1h (at most 1d)"),
+	K("policy", "idle_timeout", CT_DURATION, policy.idle_timeout, 86400, "1h", "a duration such as 1h, at most 1d"),
 	K("policy", "reject_text", CT_REJECT_TEXT, policy.reject_text, 0,
 	  "Access denied: %s. If you believe this is a mistake, contact your mail administrator.",
 	  "one line of text with at most one %s"),
@@ -71,14 +73,14 @@ static const struct cfg_key cfg_keys[] = {
 	K("store", "event_max_rows", CT_U64, store.event_max_rows, 1000000000, "1000000", "a number of rows"),
 	K("dnsbl", "enabled", CT_BOOL, dnsbl.enabled, 0, "yes", "yes or no"),
 	K("dnsbl", "resolver", CT_RESOLVER, dnsbl.resolver, 0, "", "127.0.0.1 or 127.0.0.1:53, or empty for /etc/resolv.conf"),
-	K("dnsbl", "timeout", CT_DURATION_MS, dnsbl.timeout_ms, 60000, "2s", "a duration such as 2s or 500ms (at most 60s)"),
+	K("dnsbl", "timeout", CT_DURATION_MS, dnsbl.timeout_ms, 60000, "2s", "a duration such as 2s or 500ms, at most 60s"),
 	K("dnsbl", "threshold", CT_I32, dnsbl.threshold, 1000, "2", "a whole number"),
 	K("dnsbl", "action", CT_ACTION, dnsbl.action, 0, "reject", "reject, defer or warn"),
 	K("dnsbl", "cache_min_ttl", CT_DURATION, dnsbl.cache_min_ttl, 86400, "60s", "a duration such as 60s"),
 	K("dnsbl", "cache_max_ttl", CT_DURATION, dnsbl.cache_max_ttl, 7 * 86400, "1h", "a duration such as 1h"),
 	K("dnsbl", "negative_ttl", CT_DURATION, dnsbl.negative_ttl, 86400, "5m", "a duration such as 5m"),
 	K("dnsbl", "cache_max_entries", CT_U32, dnsbl.cache_max_entries, 10000000, "200000", "a number of entries"),
-	K("lists", "default_ban", CT_DURATION, lists.default_ban, 3650ULL * 86400, "1d", "a duration such as 1d, or 0 for permanent"),
+	K("lists", "default_ban", CT_DURATION, lists.default_ban, 3650ULL * 86400, "1d", "a duration such as 1d, or 0 or permanent"),
 };
 
 static const char *const zone_keys[] = { "zone", "preset", "enabled", "ipv6",
@@ -114,23 +116,40 @@ static const struct zone_preset zone_presets[] = {
 static const char *const class_names[] = { "LISTED", "SBL", "CSS", "XBL",
 	"DROP", "PBL", "ALLOW" };
 
+struct cfg_error {
+	unsigned	 line;
+	const char	*text;	/* in the loader's arena */
+};
+
 struct cfg_loader {
 	struct cfg		*cfg;
 	struct mw_arena		*a;
 	const char		*file;
 	FILE			*fp;
 	unsigned		 line;
-	bool			 line_too_long;
-	struct mw_buf		 errors;
-	size_t			 nerrors;
+	struct cfg_error	 errors[CFG_MAX_ERRORS];
+	size_t			 nerrors;	/* may exceed CFG_MAX_ERRORS */
+	unsigned		 section_line;	/* of the last [section] */
 	bool			 zone_has_weights[CFG_MAX_ZONES];
 	bool			 zone_has_ipv6[CFG_MAX_ZONES];
 	bool			 zone_has_dw[CFG_MAX_ZONES];
 	unsigned		 zone_line[CFG_MAX_ZONES];
+	/* line where each key was set (0: not yet), to refuse duplicates */
+	unsigned		 key_line[MW_N_ELEMENTS(cfg_keys)];
+	unsigned		 zone_key_line[CFG_MAX_ZONES][MW_N_ELEMENTS(zone_keys)];
+	const char		*bad_section;	/* reported once, not per key */
 	bool			 zone_has_zone[CFG_MAX_ZONES];
 	struct cfg_list_entry	*allow, *deny;
 	size_t			 nallow, ndeny, allow_cap, deny_cap;
 };
+
+/* A value as quoted in an error: control bytes replaced, cut at
+   CFG_MAX_QUOTE bytes (the file may hold anything). */
+static const char *
+cfg_quote(struct cfg_loader *l, const char *v)
+{
+	return mw_sanitize(l->a, mw_slice_from_cstr(v), CFG_MAX_QUOTE);
+}
 
 static void cfg_error(struct cfg_loader *l, const char *section,
     const char *key, const char *fmt, ...) MW_PRINTF(4, 5);
@@ -142,14 +161,17 @@ cfg_error(struct cfg_loader *l, const char *section, const char *key,
 	va_list	 ap;
 	char	 msg[1024];
 
-	if (++l->nerrors > CFG_MAX_ERRORS)
+	if (l->nerrors++ >= CFG_MAX_ERRORS)
 		return;
 	va_start(ap, fmt);
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	MW_ASSERT(mw_buf_printf(&l->errors, "%s%s:%u: %s%s%s%s%s", l->errors.len > 0 ?
-	    "\n" : "", l->file, l->line, section, section[0] != '\0' ? ": " : "",
-	    key, key[0] != '\0' ? ": " : "", msg) == 0);
+	section = cfg_quote(l, section);
+	key = cfg_quote(l, key);
+	l->errors[l->nerrors - 1] = (struct cfg_error){ l->line,
+	    mw_arena_printf(l->a, "%s:%u: %s%s%s%s%s", l->file, l->line,
+	    section, section[0] != '\0' ? ": " : "", key,
+	    key[0] != '\0' ? ": " : "", msg) };
 }
 
 /* Edit distance for "did you mean" (short strings only). */
@@ -343,7 +365,8 @@ cfg_set_key(struct cfg_loader *l, const struct cfg_key *k, const char *v)
 		break;
 	}
 	case CT_DURATION:
-		if (strcmp(v, "0") == 0 && strcmp(k->key, "default_ban") == 0) {
+		if ((strcmp(v, "0") == 0 || strcmp(v, "permanent") == 0) &&
+		    strcmp(k->key, "default_ban") == 0) {
 			*(uint64_t *)(void *)field = 0;
 			return 0;
 		}
@@ -436,7 +459,7 @@ cfg_set_key(struct cfg_loader *l, const struct cfg_key *k, const char *v)
 			return 0;
 		}
 		if (strcmp(v, "redis") == 0) {
-			why = "redis is not available in this version; use sqlite";
+			why = "is not available in this version; use sqlite";
 			break;
 		}
 		break;
@@ -456,10 +479,10 @@ cfg_set_key(struct cfg_loader *l, const struct cfg_key *k, const char *v)
 	}
 bad:
 	if (why != NULL)
-		cfg_error(l, k->section, k->key, "\"%s\" %s", v, why);
+		cfg_error(l, k->section, k->key, "\"%s\" %s", cfg_quote(l, v), why);
 	else
 		cfg_error(l, k->section, k->key, "\"%s\" is not valid (expected %s)",
-		    v, k->help);
+		    cfg_quote(l, v), k->help);
 	return -1;
 }
 
@@ -502,17 +525,25 @@ cfg_zone_get(struct cfg_loader *l, const char *section, size_t *idx_r)
 			return &c->dnsbl.zones[i];
 		}
 	}
-	if (c->dnsbl.nzones == CFG_MAX_ZONES) {
-		cfg_error(l, section, "", "more than %d DNSBL zones", CFG_MAX_ZONES);
-		return NULL;
-	}
-	if (name[0] == '\0' || !mw_slice_is_printable(mw_slice_from_cstr(name))) {
-		cfg_error(l, section, "", "a zone section needs a name, e.g. "
-		    "[dnsbl:zen]");
+	if (l->bad_section != NULL && strcmp(l->bad_section, section) == 0)
+		return NULL;	/* reported for its first key */
+	if (c->dnsbl.nzones == CFG_MAX_ZONES || name[0] == '\0' ||
+	    !mw_slice_is_printable(mw_slice_from_cstr(name))) {
+		unsigned line = l->line;
+
+		l->bad_section = mw_arena_strdup(l->a, section);
+		l->line = l->section_line;
+		if (c->dnsbl.nzones == CFG_MAX_ZONES)
+			cfg_error(l, section, "", "more than %d DNSBL zones",
+			    CFG_MAX_ZONES);
+		else
+			cfg_error(l, section, "", "a zone section needs a name, "
+			    "e.g. [dnsbl:zen]");
+		l->line = line;
 		return NULL;
 	}
 	*idx_r = c->dnsbl.nzones;
-	l->zone_line[c->dnsbl.nzones] = l->line;
+	l->zone_line[c->dnsbl.nzones] = l->section_line;
 	c->dnsbl.zones[c->dnsbl.nzones] = (struct cfg_zone){
 		.name = mw_arena_strdup(l->a, name), .zone = "", .preset = "",
 		.enabled = true, .ipv6 = true, .default_weight = 1,
@@ -559,7 +590,7 @@ cfg_zone_weights(struct cfg_loader *l, const char *section, struct cfg_zone *z,
 			if (i == MW_N_ELEMENTS(class_names)) {
 				cfg_error(l, section, "weights", "unknown class \"%s\" "
 				    "(LISTED, SBL, CSS, XBL, DROP, PBL or ALLOW)",
-				    colon + 1);
+				    cfg_quote(l, colon + 1));
 				return;
 			}
 			c.klass = (enum dnsbl_class)i;
@@ -572,7 +603,7 @@ cfg_zone_weights(struct cfg_loader *l, const char *section, struct cfg_zone *z,
 		    (dash != NULL && cfg_parse_ip127(dash + 1, strlen(dash + 1),
 		    &c.last) < 0)) {
 			cfg_error(l, section, "weights", "\"%s\": answers must be "
-			    "addresses in 127.0.0.0/8", tok);
+			    "addresses in 127.0.0.0/8", cfg_quote(l, tok));
 			return;
 		}
 		if (dash == NULL)
@@ -589,23 +620,38 @@ cfg_zone_weights(struct cfg_loader *l, const char *section, struct cfg_zone *z,
 	return;
 bad:
 	cfg_error(l, section, "weights", "\"%s\" is not valid (expected e.g. "
-	    "\"127.0.0.2=2 127.0.0.4-127.0.0.7=2:XBL\")", v);
+	    "\"127.0.0.2=2 127.0.0.4-127.0.0.7=2:XBL\")", cfg_quote(l, v));
 }
 
 static void
 cfg_zone_key(struct cfg_loader *l, const char *section, const char *key,
     const char *v)
 {
-	size_t		 idx;
-	struct cfg_zone	*z = cfg_zone_get(l, section, &idx);
+	size_t		 idx, ki;
+	struct cfg_zone	*z;
 	int32_t		 w;
 
-	if (z == NULL)
+	for (ki = 0; ki < MW_N_ELEMENTS(zone_keys); ki++)
+		if (strcmp(key, zone_keys[ki]) == 0)
+			break;
+	if (ki == MW_N_ELEMENTS(zone_keys)) {
+		const char *s = cfg_suggest(section, key);
+
+		cfg_error(l, section, key, "unknown key%s%s%s", s != NULL ?
+		    "; did you mean \"" : "", s != NULL ? s : "",
+		    s != NULL ? "\"?" : "");
 		return;
+	}
+	if ((z = cfg_zone_get(l, section, &idx)) == NULL)
+		return;
+	if (l->zone_key_line[idx][ki] != 0) {
+		cfg_error(l, section, key, "set twice (first on line %u); "
+		    "keep one", l->zone_key_line[idx][ki]);
+		return;
+	}
+	l->zone_key_line[idx][ki] = l->line;
 	if (strcmp(key, "zone") == 0) {
 		size_t n = strlen(v);
-
-		l->zone_has_zone[idx] = true;	/* invalid is not also "missing" */
 		bool ok = n > 0 && n < 200 && v[0] != '.' && v[n - 1] != '.';
 
 		for (size_t i = 0; ok && i < n; i++)
@@ -614,7 +660,7 @@ cfg_zone_key(struct cfg_loader *l, const char *section, const char *key,
 			    v[i] == '-' || v[i] == '.' || v[i] == '_';
 		if (!ok || strstr(v, "..") != NULL)
 			cfg_error(l, section, key, "\"%s\" is not a DNS zone name "
-			    "(e.g. zen.spamhaus.org)", v);
+			    "(e.g. zen.spamhaus.org)", cfg_quote(l, v));
 		else
 			z->zone = mw_arena_strdup(l->a, v);
 	} else if (strcmp(key, "preset") == 0) {
@@ -623,16 +669,20 @@ cfg_zone_key(struct cfg_loader *l, const char *section, const char *key,
 		for (i = 0; i < MW_N_ELEMENTS(zone_presets); i++)
 			if (strcmp(v, zone_presets[i].name) == 0)
 				break;
-		if (i == MW_N_ELEMENTS(zone_presets))
+		if (v[0] == '\0')
+			z->preset = "";	/* no preset: zone and weights are needed */
+		else if (i == MW_N_ELEMENTS(zone_presets))
 			cfg_error(l, section, key, "unknown preset \"%s\" "
-			    "(spamhaus-zen, spamcop or barracuda)", v);
+			    "(spamhaus-zen, spamcop, barracuda, or empty)",
+			    cfg_quote(l, v));
 		else
 			z->preset = zone_presets[i].name;
 	} else if (strcmp(key, "enabled") == 0 || strcmp(key, "ipv6") == 0) {
 		bool b;
 
 		if (cfg_parse_bool(v, &b) < 0) {
-			cfg_error(l, section, key, "\"%s\" is not yes or no", v);
+			cfg_error(l, section, key, "\"%s\" is not yes or no",
+			    cfg_quote(l, v));
 			return;
 		}
 		if (key[0] == 'e') {
@@ -644,27 +694,70 @@ cfg_zone_key(struct cfg_loader *l, const char *section, const char *key,
 	} else if (strcmp(key, "default_weight") == 0) {
 		if (mw_parse_i32(v, 100, &w) < 0)
 			cfg_error(l, section, key, "\"%s\" is not a whole number "
-			    "from -100 to 100", v);
+			    "from -100 to 100", cfg_quote(l, v));
 		else {
 			z->default_weight = w;
 			l->zone_has_dw[idx] = true;
 		}
-	} else if (strcmp(key, "weights") == 0) {
+	} else {	/* weights */
 		cfg_zone_weights(l, section, z, v);
 		l->zone_has_weights[idx] = true;
-	} else {
-		const char *s = cfg_suggest(section, key);
-
-		cfg_error(l, section, key, "unknown key%s%s%s", s != NULL ?
-		    "; did you mean \"" : "", s != NULL ? s : "",
-		    s != NULL ? "\"?" : "");
 	}
+}
+
+static const char *const section_names[] = { "daemon", "policy", "admin",
+	"store", "dnsbl", "lists" };
+
+/* An unknown section, reported once for all its keys. */
+static void
+cfg_bad_section(struct cfg_loader *l, const char *section, const char *key)
+{
+	const char	*best = NULL;
+	size_t		 best_d = 3;
+
+	unsigned	 line = l->line;
+
+	if (l->bad_section != NULL && strcmp(l->bad_section, section) == 0)
+		return;
+	l->bad_section = mw_arena_strdup(l->a, section);
+	if (section[0] != '\0')
+		l->line = l->section_line;
+	if (section[0] == '\0') {
+		cfg_error(l, "", key, "key outside a section; put it below "
+		    "its [section] line");
+		return;
+	}
+	for (size_t i = 0; i < MW_N_ELEMENTS(section_names); i++) {
+		size_t d = cfg_distance(section, section_names[i]);
+
+		if (d < best_d) {
+			best_d = d;
+			best = section_names[i];
+		}
+	}
+	if (best == NULL && strncmp(section, "dnsbl", 5) == 0 &&
+	    strchr(" ._-/", section[5]) != NULL && section[5] != '\0') {
+		cfg_error(l, "", "", "unknown section [%s]; did you mean "
+		    "[dnsbl:%s]?", cfg_quote(l, section), cfg_quote(l,
+		    section + 6));
+		l->line = line;
+		return;
+	}
+	if (best != NULL)
+		cfg_error(l, "", "", "unknown section [%s]; did you mean [%s]?",
+		    cfg_quote(l, section), best);
+	else
+		cfg_error(l, "", "", "unknown section [%s] (daemon, policy, "
+		    "admin, store, dnsbl, dnsbl:NAME or lists)",
+		    cfg_quote(l, section));
+	l->line = line;
 }
 
 static int
 cfg_handler(void *user, const char *section, const char *key, const char *v)
 {
-	struct cfg_loader *l = user;
+	struct cfg_loader	*l = user;
+	bool			 known = false;
 
 	if (strncmp(section, "dnsbl:", 6) == 0) {
 		cfg_zone_key(l, section, key, v);
@@ -676,54 +769,105 @@ cfg_handler(void *user, const char *section, const char *key, const char *v)
 		return 1;
 	}
 	for (size_t i = 0; i < MW_N_ELEMENTS(cfg_keys); i++) {
-		if (strcmp(cfg_keys[i].section, section) == 0 &&
-		    strcmp(cfg_keys[i].key, key) == 0) {
-			(void)cfg_set_key(l, &cfg_keys[i], v);
+		if (strcmp(cfg_keys[i].section, section) != 0)
+			continue;
+		known = true;
+		if (strcmp(cfg_keys[i].key, key) != 0)
+			continue;
+		if (l->key_line[i] != 0) {
+			cfg_error(l, section, key, "set twice (first on line "
+			    "%u); keep one", l->key_line[i]);
 			return 1;
 		}
+		l->key_line[i] = l->line;
+		(void)cfg_set_key(l, &cfg_keys[i], v);
+		return 1;
 	}
-	{
-		bool known = false;
+	if (!known) {
+		cfg_bad_section(l, section, key);
+	} else {
+		const char *s = cfg_suggest(section, key);
 
-		for (size_t i = 0; i < MW_N_ELEMENTS(cfg_keys) && !known; i++)
-			known = strcmp(cfg_keys[i].section, section) == 0;
-		if (!known && strcmp(section, "lists") != 0) {
-			cfg_error(l, section, key, "unknown section [%s] (daemon, "
-			    "policy, admin, store, dnsbl, dnsbl:NAME, lists)",
-			    section);
-		} else {
-			const char *s = cfg_suggest(section, key);
-
-			cfg_error(l, section, key, "unknown key%s%s%s", s != NULL ?
-			    "; did you mean \"" : "", s != NULL ? s : "",
-			    s != NULL ? "\"?" : "");
-		}
+		cfg_error(l, section, cfg_quote(l, key), "unknown key%s%s%s",
+		    s != NULL ? "; did you mean \"" : "", s != NULL ? s : "",
+		    s != NULL ? "\"?" : "");
 	}
 	return 1;
 }
 
-/* inih calls this for each line: it counts lines and catches long ones. */
+/* Where inih would fail on a line, in inih's own terms (comment prefixes
+   ';' and '#' at the start, inline ';' after whitespace, "key = value" or
+   "key: value", "[section]"), so that every bad line is reported rather
+   than only the first. NULL when the line is fine. */
+static const char *
+cfg_line_syntax(const char *s)
+{
+	const char	*want;
+	bool		 was_space = false;
+
+	while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n' ||
+	    *s == '\f' || *s == '\v')
+		s++;
+	if (*s == '\0' || *s == ';' || *s == '#')
+		return NULL;
+	want = *s == '[' ? "]" : "=:";
+	for (const char *p = *s == '[' ? s + 1 : s; *p != '\0'; p++) {
+		if (strchr(want, *p) != NULL)
+			return NULL;
+		if (was_space && *p == ';')
+			break;
+		was_space = isspace((unsigned char)*p) != 0;
+	}
+	return *s == '[' ? "section line without a closing \"]\"" :
+	    "syntax error (expected [section] or key = value)";
+}
+
+/* inih calls this for each line: it counts lines, and reports long
+   lines, NUL bytes and syntax errors itself (handing inih an empty line
+   instead), so that all of them are reported with their line numbers. */
 static char *
 cfg_reader(char *str, int num, void *stream)
 {
 	struct cfg_loader	*l = stream;
-	char			*r = fgets(str, num, l->fp);
-	size_t			 n;
+	size_t			 n = 0, max = CFG_MAX_LINE;
+	bool			 nul = false, too_long = false;
+	const char		*why, *p = str;
+	int			 c = EOF;
 
-	if (r == NULL)
-		return NULL;
-	l->line++;
-	n = strlen(str);
-	if (n > 0 && str[n - 1] != '\n' && !feof(l->fp)) {
-		int c;
-
-		/* Longer than inih's buffer: skip the rest, report it. */
-		while ((c = fgetc(l->fp)) != EOF && c != '\n')
-			;
-		cfg_error(l, "", "", "line longer than %d bytes", num - 2);
-		str[0] = '\0';
+	MW_ASSERT(num > 2);
+	if ((size_t)num - 2 < max)
+		max = (size_t)num - 2;
+	while ((c = getc(l->fp)) != EOF && c != '\n') {
+		if (c == '\0')
+			nul = true;
+		if (n < max)
+			str[n++] = (char)c;
+		else
+			too_long = true;
 	}
-	return r;
+	if (c == EOF && n == 0 && !nul)
+		return NULL;
+	str[n] = '\0';
+	l->line++;
+	if (l->line == 1 && strncmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;	/* UTF-8 BOM: inih skips it too */
+	if (too_long)
+		cfg_error(l, "", "", "line longer than %zu bytes", max);
+	else if (nul)
+		cfg_error(l, "", "", "NUL byte in line");
+	else if ((why = cfg_line_syntax(p)) != NULL)
+		cfg_error(l, "", "", "%s", why);
+	else {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '[')
+			l->section_line = l->line;
+		str[n] = '\n';
+		str[n + 1] = '\0';
+		return str;
+	}
+	str[0] = '\0';
+	return str;
 }
 
 static void
@@ -736,6 +880,16 @@ cfg_set_defaults(struct cfg_loader *l)
 		if (cfg_set_key(l, &cfg_keys[i], cfg_keys[i].def) < 0)
 			mw_panic("cfg: default of %s.%s is invalid",
 			    cfg_keys[i].section, cfg_keys[i].key);
+}
+
+static unsigned
+cfg_key_line(const struct cfg_loader *l, const char *section, const char *key)
+{
+	for (size_t i = 0; i < MW_N_ELEMENTS(cfg_keys); i++)
+		if (strcmp(cfg_keys[i].section, section) == 0 &&
+		    strcmp(cfg_keys[i].key, key) == 0)
+			return l->key_line[i];
+	return 0;
 }
 
 static const char *
@@ -753,9 +907,13 @@ cfg_finish(struct cfg_loader *l)
 
 	c->store.path = cfg_in_state_dir(l, c->store.path);
 	c->admin.socket = cfg_in_state_dir(l, c->admin.socket);
-	if (c->dnsbl.cache_min_ttl > c->dnsbl.cache_max_ttl)
+	if (c->dnsbl.cache_min_ttl > c->dnsbl.cache_max_ttl) {
+		l->line = cfg_key_line(l, "dnsbl", "cache_min_ttl");
+		if (l->line == 0)
+			l->line = cfg_key_line(l, "dnsbl", "cache_max_ttl");
 		cfg_error(l, "dnsbl", "cache_min_ttl", "is larger than "
 		    "cache_max_ttl");
+	}
 	for (size_t i = 0; i < c->dnsbl.nzones; i++) {
 		struct cfg_zone		*z = &c->dnsbl.zones[i];
 		const struct zone_preset *p = NULL;
@@ -799,6 +957,36 @@ cfg_finish(struct cfg_loader *l)
 	c->lists.ndeny = l->ndeny;
 }
 
+/* All errors, one per line, in line order (checks made after reading,
+   such as a zone without a zone name, are found last); malloc'd. */
+static char *
+cfg_errors_text(struct cfg_loader *l)
+{
+	size_t		 n = l->nerrors < CFG_MAX_ERRORS ? l->nerrors :
+			    CFG_MAX_ERRORS;
+	struct mw_buf	 b;
+	char		*text;
+
+	for (size_t i = 1; i < n; i++) {	/* stable insertion sort */
+		struct cfg_error e = l->errors[i];
+		size_t j = i;
+
+		for (; j > 0 && l->errors[j - 1].line > e.line; j--)
+			l->errors[j] = l->errors[j - 1];
+		l->errors[j] = e;
+	}
+	mw_buf_init(&b, NULL, 0);
+	for (size_t i = 0; i < n; i++)
+		MW_ASSERT(mw_buf_printf(&b, "%s%s", i > 0 ? "\n" : "",
+		    l->errors[i].text) == 0);
+	if (l->nerrors > CFG_MAX_ERRORS)
+		MW_ASSERT(mw_buf_printf(&b, "\n(%zu more errors)",
+		    l->nerrors - CFG_MAX_ERRORS) == 0);
+	text = mw_strdup(mw_buf_cstr(&b));
+	mw_buf_deinit(&b);
+	return text;
+}
+
 static struct cfg_owned *
 cfg_owned_new(void)
 {
@@ -817,32 +1005,36 @@ cfg_load_fp(FILE *fp, const char *name, struct cfg **cfg_r, char **error_r)
 	    .file = name, .fp = fp };
 	int			 rc;
 
-	mw_buf_init(&l.errors, NULL, 0);
 	o->cfg.path = mw_arena_strdup(o->arena, name);
 	cfg_set_defaults(&l);
+	/* Debian's inih takes its options at run time: a heap line buffer
+	   of our size (the stack default is 200 bytes), and no continuation
+	   lines, so an indented "key = value" is a key, not a surprise. */
+	ini_use_stack = false;
+	ini_allow_realloc = false;
+	ini_max_line = CFG_MAX_LINE + 3;	/* + CR, LF, NUL */
+	ini_initial_alloc = CFG_MAX_LINE + 3;
+	ini_allow_multiline = false;
+	ini_allow_no_value = false;
+	ini_stop_on_first_error = false;
 	rc = ini_parse_stream(cfg_reader, &l, cfg_handler, &l);
-	if (rc > 0 && l.nerrors == 0) {
+	if (rc > 0) {	/* cfg_reader should have caught it */
 		l.line = (unsigned)rc;
 		cfg_error(&l, "", "", "syntax error (expected [section] or "
 		    "key = value)");
-	} else if (rc < 0 && l.nerrors == 0) {
-		cfg_error(&l, "", "", "cannot be parsed");
+	} else if (rc < 0) {
+		cfg_error(&l, "", "", "cannot be parsed (out of memory)");
 	}
 	cfg_finish(&l);
 	free(l.allow);
 	free(l.deny);
 	if (l.nerrors > 0) {
-		if (l.nerrors > CFG_MAX_ERRORS)
-			MW_ASSERT(mw_buf_printf(&l.errors, "\n(%zu more errors)",
-			    l.nerrors - CFG_MAX_ERRORS) == 0);
 		struct mw_arena *a = o->arena;	/* o lives in a */
 
-		*error_r = mw_strdup(mw_buf_cstr(&l.errors));
-		mw_buf_deinit(&l.errors);
+		*error_r = cfg_errors_text(&l);
 		mw_arena_free(&a);
 		return -1;
 	}
-	mw_buf_deinit(&l.errors);
 	*cfg_r = &o->cfg;
 	return 0;
 }
@@ -868,11 +1060,13 @@ int
 cfg_load_string(const char *text, size_t len, const char *name,
     struct cfg **cfg_r, char **error_r)
 {
-	FILE	*fp = fmemopen((void *)(uintptr_t)text, len, "r");
+	FILE	*fp;
 	int	 rc;
 
-	if (len == 0)
+	if (len == 0)	/* fmemopen refuses size 0 */
 		fp = fmemopen((void *)(uintptr_t)"\n", 1, "r");
+	else
+		fp = fmemopen((void *)(uintptr_t)text, len, "r");
 	if (fp == NULL)
 		mw_panic("cfg: fmemopen: %s", strerror(errno));
 	rc = cfg_load_fp(fp, name, cfg_r, error_r);
@@ -906,44 +1100,57 @@ cfg_free(struct cfg **cp)
 	*cp = NULL;
 }
 
+/* Durations as an admin writes them ("1h30m"), so the dump reads back. */
+static const char *
+cfg_dur(uint64_t secs, char *buf, size_t size)
+{
+	return mw_format_duration(secs, buf, size);
+}
+
 void
 cfg_dump(const struct cfg *c, FILE *out)
 {
-	char buf[MW_CIDR_STRLEN];
+	char	 buf[MW_CIDR_STRLEN], d1[32], d2[32], d3[32];
 
 	fprintf(out, "[daemon]\nstate_dir = %s\nuser = %s\nlog_level = %s\n"
 	    "pid_file = %s\n\n", c->daemon.state_dir, c->daemon.user,
 	    c->daemon.log_level, c->daemon.pid_file);
 	fprintf(out, "[policy]\nlisten = %s\nunix_socket = %s\n"
 	    "unix_socket_mode = %04o\nunix_socket_group = %s\n"
-	    "max_connections = %u\nidle_timeout = %llus\nreject_text = %s\n"
+	    "max_connections = %u\nidle_timeout = %s\nreject_text = %s\n"
 	    "submission_ports =", c->policy.listen, c->policy.unix_socket,
 	    c->policy.unix_socket_mode, c->policy.unix_socket_group,
 	    c->policy.max_connections,
-	    (unsigned long long)c->policy.idle_timeout, c->policy.reject_text);
+	    cfg_dur(c->policy.idle_timeout, d1, sizeof(d1)),
+	    c->policy.reject_text);
 	for (size_t i = 0; i < c->policy.nsubmission_ports; i++)
 		fprintf(out, " %u", c->policy.submission_ports[i]);
-	fprintf(out, "\n\n[admin]\nsocket = %s\nsocket_mode = %04o\ngroup = %s\n\n",
-	    c->admin.socket, c->admin.socket_mode, c->admin.group);
-	fprintf(out, "[store]\nbackend = %s\npath = %s\nevent_retention = %llus\n"
+	fprintf(out, "\n\n[admin]\nsocket = %s\nsocket_mode = %04o\n"
+	    "group = %s\n\n", c->admin.socket, c->admin.socket_mode,
+	    c->admin.group);
+	fprintf(out, "[store]\nbackend = %s\npath = %s\nevent_retention = %s\n"
 	    "event_max_rows = %llu\n\n", c->store.backend, c->store.path,
-	    (unsigned long long)c->store.event_retention,
+	    cfg_dur(c->store.event_retention, d1, sizeof(d1)),
 	    (unsigned long long)c->store.event_max_rows);
 	fprintf(out, "[dnsbl]\nenabled = %s\nresolver = %s\ntimeout = %llums\n"
-	    "threshold = %d\naction = %s\ncache_min_ttl = %llus\n"
-	    "cache_max_ttl = %llus\nnegative_ttl = %llus\ncache_max_entries = %u\n",
+	    "threshold = %d\naction = %s\ncache_min_ttl = %s\n"
+	    "cache_max_ttl = %s\nnegative_ttl = %s\ncache_max_entries = %u\n",
 	    c->dnsbl.enabled ? "yes" : "no", c->dnsbl.resolver,
 	    (unsigned long long)c->dnsbl.timeout_ms, c->dnsbl.threshold,
 	    c->dnsbl.action == CFG_DNSBL_REJECT ? "reject" :
 	    c->dnsbl.action == CFG_DNSBL_DEFER ? "defer" : "warn",
-	    (unsigned long long)c->dnsbl.cache_min_ttl,
-	    (unsigned long long)c->dnsbl.cache_max_ttl,
-	    (unsigned long long)c->dnsbl.negative_ttl, c->dnsbl.cache_max_entries);
+	    cfg_dur(c->dnsbl.cache_min_ttl, d1, sizeof(d1)),
+	    cfg_dur(c->dnsbl.cache_max_ttl, d2, sizeof(d2)),
+	    cfg_dur(c->dnsbl.negative_ttl, d3, sizeof(d3)),
+	    c->dnsbl.cache_max_entries);
 	for (size_t i = 0; i < c->dnsbl.nzones; i++) {
 		const struct cfg_zone *z = &c->dnsbl.zones[i];
 
-		fprintf(out, "\n[dnsbl:%s]\nzone = %s\nenabled = %s\nipv6 = %s\n"
-		    "default_weight = %d\nweights =", z->name, z->zone,
+		fprintf(out, "\n[dnsbl:%s]\n", z->name);
+		if (z->preset[0] != '\0')
+			fprintf(out, "preset = %s\n", z->preset);
+		fprintf(out, "zone = %s\nenabled = %s\nipv6 = %s\n"
+		    "default_weight = %d\nweights =", z->zone,
 		    z->enabled ? "yes" : "no", z->ipv6 ? "yes" : "no",
 		    z->default_weight);
 		for (size_t k = 0; k < z->ncodes; k++) {
@@ -958,8 +1165,8 @@ cfg_dump(const struct cfg *c, FILE *out)
 		}
 		fprintf(out, "\n");
 	}
-	fprintf(out, "\n[lists]\ndefault_ban = %llus\n",
-	    (unsigned long long)c->lists.default_ban);
+	fprintf(out, "\n[lists]\ndefault_ban = %s\n", c->lists.default_ban == 0 ?
+	    "permanent" : cfg_dur(c->lists.default_ban, d1, sizeof(d1)));
 	for (size_t i = 0; i < c->lists.nallow; i++)
 		fprintf(out, "allow = %s\n", mw_cidr_format(&c->lists.allow[i].net,
 		    buf, sizeof(buf)));

@@ -4,7 +4,9 @@
  * immutable struct cfg.
  *
  * Errors name the place and suggest the fix:
- *   mailward.conf:14: dnsbl: timeout: "2x" is not a duration (e.g. 2s, 500ms is not allowed)
+ *   mailward.conf:14: dnsbl: timeout: "2x" is not valid (expected a
+ *   duration such as 2s or 500ms, at most 60s)
+ * Every bad line is reported (not only the first), in line order.
  * The daemon exits 78 (EX_CONFIG) on a bad config at start and keeps the
  * old one on SIGHUP; `mailward config check FILE` runs the same code.
  * A cfg is one allocation tree owned by its arena: cfg_free frees it all.
