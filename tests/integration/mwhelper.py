@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""mwhelper - small helpers for the integration tests (tests/integration/lib.sh).
+
+  mwhelper.py freeport tcp|udp [N]     print N free loopback ports (default 1)
+  mwhelper.py blackhole PORT READYFILE  UDP "DNS server" on 127.0.0.1:PORT that
+                                        reads every query and never answers;
+                                        touches READYFILE once bound
+  mwhelper.py json FILE                 exit 0 when FILE holds one valid JSON value
+  mwhelper.py json-has FILE STRING      exit 0 when STRING is a value (or a key)
+                                        anywhere in the JSON document in FILE
+  mwhelper.py json-get FILE PATH        print the value at PATH (a.b.0.c); exit 1
+                                        when absent
+  mwhelper.py json-find FILE KEY VALUE [FIELD]
+                                        find an object anywhere in the document
+                                        with object[KEY] == VALUE; print it (or
+                                        its FIELD); exit 1 when there is none
+  mwhelper.py send HOST PORT HEXBYTES [WAIT]
+                                        send raw bytes, print what comes back
+                                        (until close or WAIT seconds, default 3)
+                                        and "closed" when the peer closed
+Only loopback addresses are ever used.
+"""
+import json
+import socket
+import sys
+import time
+
+
+def freeport(kind, n):
+    socks, ports = [], []
+    typ = socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM
+    for _ in range(n):
+        s = socket.socket(socket.AF_INET, typ)
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+        ports.append(s.getsockname()[1])
+    for s in socks:
+        s.close()
+    print(" ".join(str(p) for p in ports))
+
+
+def blackhole(port, ready):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", port))
+    open(ready, "w").close()
+    while True:
+        s.recvfrom(65535)
+
+
+def load(path):
+    with open(path, "rb") as f:
+        return json.loads(f.read().decode("utf-8"))
+
+
+def has(doc, needle):
+    if isinstance(doc, dict):
+        return any(k == needle or has(v, needle) for k, v in doc.items())
+    if isinstance(doc, list):
+        return any(has(v, needle) for v in doc)
+    return str(doc) == needle if not isinstance(doc, bool) else False
+
+
+def find(doc, key, value):
+    if isinstance(doc, dict):
+        if key in doc and str(doc[key]) == value:
+            return doc
+        children = doc.values()
+    elif isinstance(doc, list):
+        children = doc
+    else:
+        return None
+    for c in children:
+        r = find(c, key, value)
+        if r is not None:
+            return r
+    return None
+
+
+def get(doc, path):
+    for part in path.split("."):
+        if isinstance(doc, list):
+            doc = doc[int(part)]
+        else:
+            doc = doc[part]
+    return doc
+
+
+def send(host, port, data, wait):
+    if not host.startswith("127.") and host != "::1":
+        sys.exit("mwhelper: refusing non-loopback address %s" % host)
+    s = socket.create_connection((host, port), timeout=5)
+    try:
+        s.sendall(data)
+    except OSError as e:
+        print("send error: %s" % e)
+    s.settimeout(0.2)
+    got = b""
+    deadline = time.monotonic() + wait
+    closed = False
+    while time.monotonic() < deadline:
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            continue
+        except OSError:
+            closed = True
+            break
+        if not chunk:
+            closed = True
+            break
+        got += chunk
+    sys.stdout.write(got.decode("utf-8", "replace"))
+    if closed:
+        print("closed")
+
+
+def main(argv):
+    if len(argv) < 2:
+        sys.exit(__doc__)
+    cmd = argv[1]
+    if cmd == "freeport":
+        freeport(argv[2], int(argv[3]) if len(argv) > 3 else 1)
+    elif cmd == "blackhole":
+        blackhole(int(argv[2]), argv[3])
+    elif cmd == "json":
+        try:
+            load(argv[2])
+        except (ValueError, OSError) as e:
+            sys.exit("invalid JSON: %s" % e)
+    elif cmd == "json-has":
+        try:
+            sys.exit(0 if has(load(argv[2]), argv[3]) else 1)
+        except (ValueError, OSError):
+            sys.exit(2)
+    elif cmd == "json-get":
+        try:
+            v = get(load(argv[2]), argv[3])
+        except (ValueError, OSError, KeyError, IndexError, TypeError):
+            sys.exit(1)
+        print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None
+              else v)
+    elif cmd == "json-find":
+        try:
+            obj = find(load(argv[2]), argv[3], argv[4])
+        except (ValueError, OSError):
+            sys.exit(2)
+        if obj is None:
+            sys.exit(1)
+        if len(argv) > 5:
+            v = obj.get(argv[5])
+            print(json.dumps(v) if not isinstance(v, str) else v)
+        else:
+            print(json.dumps(obj))
+    elif cmd == "send":
+        send(argv[2], int(argv[3]), bytes.fromhex(argv[4]),
+             float(argv[5]) if len(argv) > 5 else 3.0)
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv)
