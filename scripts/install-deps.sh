@@ -1,7 +1,8 @@
 #!/bin/sh
 # install-deps.sh - install the Debian 12 packages mailward needs, idempotently.
 #
-#   scripts/install-deps.sh build   compiler, libraries (enough to build and run)
+#   scripts/install-deps.sh build   compiler, libraries (enough to build and run;
+#                                   dig lets scripts/run.sh find a local resolver)
 #   scripts/install-deps.sh test    build + the real peers the tests talk to
 #                                   (Postfix, swaks, rbldnsd, Dovecot, Redis, nft)
 # Needs root only when something is missing; packages already installed are
@@ -11,7 +12,7 @@ set -eu
 BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 	libevent-dev libsqlite3-dev libjansson-dev libinih-dev libcmocka-dev
 	libsodium-dev libpcre2-dev libcurl4-openssl-dev libhiredis-dev
-	libnftables-dev libgmime-3.0-dev sqlite3"
+	libnftables-dev libgmime-3.0-dev sqlite3 dnsutils"
 TEST_PKGS="postfix swaks rbldnsd dnsutils iproute2 nftables procps psmisc
 	dovecot-core dovecot-imapd dovecot-pop3d redis-server python3 curl"
 
