@@ -139,6 +139,7 @@ struct cfg_loader {
 	unsigned		 zone_key_line[CFG_MAX_ZONES][MW_N_ELEMENTS(zone_keys)];
 	const char		*bad_section;	/* reported once, not per key */
 	bool			 zone_has_zone[CFG_MAX_ZONES];
+	bool			 zone_bad_preset[CFG_MAX_ZONES];
 	struct cfg_list_entry	*allow, *deny;
 	size_t			 nallow, ndeny, allow_cap, deny_cap;
 };
@@ -654,6 +655,8 @@ cfg_zone_key(struct cfg_loader *l, const char *section, const char *key,
 		size_t n = strlen(v);
 		bool ok = n > 0 && n < 200 && v[0] != '.' && v[n - 1] != '.';
 
+		l->zone_has_zone[idx] = true;	/* invalid is not also "missing" */
+
 		for (size_t i = 0; ok && i < n; i++)
 			ok = (v[i] >= 'a' && v[i] <= 'z') || (v[i] >= 'A' &&
 			    v[i] <= 'Z') || (v[i] >= '0' && v[i] <= '9') ||
@@ -671,10 +674,12 @@ cfg_zone_key(struct cfg_loader *l, const char *section, const char *key,
 				break;
 		if (v[0] == '\0')
 			z->preset = "";	/* no preset: zone and weights are needed */
-		else if (i == MW_N_ELEMENTS(zone_presets))
+		else if (i == MW_N_ELEMENTS(zone_presets)) {
 			cfg_error(l, section, key, "unknown preset \"%s\" "
 			    "(spamhaus-zen, spamcop, barracuda, or empty)",
 			    cfg_quote(l, v));
+			l->zone_bad_preset[idx] = true;	/* not also "missing" */
+		}
 		else
 			z->preset = zone_presets[i].name;
 	} else if (strcmp(key, "enabled") == 0 || strcmp(key, "ipv6") == 0) {
@@ -936,6 +941,8 @@ cfg_finish(struct cfg_loader *l)
 				z->default_weight = p->default_weight;
 		}
 		l->line = l->zone_line[i];
+		if (l->zone_bad_preset[i])
+			continue;
 		if (z->zone[0] == '\0' && !l->zone_has_zone[i])
 			cfg_error(l, sec, "zone", "missing: set zone = (e.g. "
 			    "zen.spamhaus.org) or a preset");

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,8 +26,20 @@ static const struct {
 	{ "[daemon]\nusr = x\n",
 	  "t.conf:2: daemon: usr: unknown key; did you mean \"user\"?" },
 	{ "[deamon]\nuser = x\n",
-	  "t.conf:2: deamon: user: unknown section [deamon] (daemon, policy, "
-	  "admin, store, dnsbl, dnsbl:NAME, lists)" },
+	  "t.conf:1: unknown section [deamon]; did you mean [daemon]?" },
+	/* an unknown section is reported once, at its [section] line */
+	{ "\n[foo]\na = 1\nb = 2\n",
+	  "t.conf:2: unknown section [foo] (daemon, policy, admin, store, "
+	  "dnsbl, dnsbl:NAME or lists)" },
+	{ "[dnsbl.zen]\npreset = spamcop\n",
+	  "t.conf:1: unknown section [dnsbl.zen]; did you mean [dnsbl:zen]?" },
+	{ "user = x\n",
+	  "t.conf:1: user: key outside a section; put it below its [section] "
+	  "line" },
+	{ "[daemon]\nuser = a\nuser = b\n",
+	  "t.conf:3: daemon: user: set twice (first on line 2); keep one" },
+	{ "[dnsbl:x]\nzone = a.test\nzone = b.test\nweights = 127.0.0.2=1\n",
+	  "t.conf:3: dnsbl:x: zone: set twice (first on line 2); keep one" },
 	{ "[policy]\nlisten = 127.0.0.1\n",
 	  "t.conf:2: policy: listen: \"127.0.0.1\" is not valid (expected "
 	  "127.0.0.1:10045 or [::1]:10045, or empty)" },
@@ -47,10 +60,10 @@ static const struct {
 	  "(expected port numbers such as \"587 465\")" },
 	{ "[dnsbl]\ntimeout = 2x\n",
 	  "t.conf:2: dnsbl: timeout: \"2x\" is not valid (expected a duration "
-	  "such as 2s or 500ms (at most 60s))" },
+	  "such as 2s or 500ms, at most 60s)" },
 	{ "[dnsbl]\ntimeout = 90s\n",
 	  "t.conf:2: dnsbl: timeout: \"90s\" is not valid (expected a duration "
-	  "such as 2s or 500ms (at most 60s))" },
+	  "such as 2s or 500ms, at most 60s)" },
 	{ "[dnsbl]\naction = drop\n",
 	  "t.conf:2: dnsbl: action: \"drop\" is not valid (expected reject, "
 	  "defer or warn)" },
@@ -58,15 +71,22 @@ static const struct {
 	  "t.conf:2: dnsbl: resolver: \"dns.google\" is not valid (expected "
 	  "127.0.0.1 or 127.0.0.1:53, or empty for /etc/resolv.conf)" },
 	{ "[store]\nbackend = redis\n",
-	  "t.conf:2: store: backend: \"redis\" redis is not available in this "
+	  "t.conf:2: store: backend: \"redis\" is not available in this "
 	  "version; use sqlite" },
 	{ "[dnsbl:x]\npreset = spamhouse\n",
 	  "t.conf:2: dnsbl:x: preset: unknown preset \"spamhouse\" "
-	  "(spamhaus-zen, spamcop or barracuda)\n"
-	  "t.conf:2: dnsbl:x: zone: missing: set zone = (e.g. zen.spamhaus.org) "
-	  "or a preset\n"
-	  "t.conf:2: dnsbl:x: weights: missing: set preset = or weights = (e.g. "
+	  "(spamhaus-zen, spamcop, barracuda, or empty)" },
+	/* an empty preset is allowed, then weights are required */
+	{ "[dnsbl:x]\npreset =\nzone = bl.test\n",
+	  "t.conf:1: dnsbl:x: weights: missing: set preset = or weights = (e.g. "
 	  "\"127.0.0.2=2\")" },
+	/* checks made after reading still come out in line order */
+	{ "[dnsbl:x]\nenabled = yes\n[daemon]\nstate_dir = rel\n",
+	  "t.conf:1: dnsbl:x: zone: missing: set zone = (e.g. zen.spamhaus.org) "
+	  "or a preset\n"
+	  "t.conf:1: dnsbl:x: weights: missing: set preset = or weights = (e.g. "
+	  "\"127.0.0.2=2\")\n"
+	  "t.conf:4: daemon: state_dir: \"rel\" must be an absolute path" },
 	{ "[dnsbl:x]\nzone = bl.test\nweights = 10.0.0.2=2\n",
 	  "t.conf:3: dnsbl:x: weights: \"10.0.0.2\": answers must be addresses "
 	  "in 127.0.0.0/8" },
@@ -86,11 +106,21 @@ static const struct {
 	  "a number from 0 to 128 for IPv6" },
 	{ "just words\n", "t.conf:1: syntax error (expected [section] or key = "
 	  "value)" },
+	/* every bad line is reported, not only the first */
+	{ "junk\n[daemon]\nmore junk ; a = b\n[policy\nuser = \x1b[31m\n",
+	  "t.conf:1: syntax error (expected [section] or key = value)\n"
+	  "t.conf:3: syntax error (expected [section] or key = value)\n"
+	  "t.conf:4: section line without a closing \"]\"\n"
+	  "t.conf:5: daemon: user: \"?[31m\" must be printable text" },
 	/* valid */
 	{ "", NULL },
 	{ "; comment\n[daemon]\nuser =\n[policy]\nlisten = [::1]:10045\n"
 	  "reject_text = No: %s (100%% sure)\n[dnsbl]\ntimeout = 250ms\n"
 	  "resolver = [::1]:5300\n", NULL },
+	/* indented keys are keys (no continuation lines); inline comments */
+	{ "[daemon]\n  user = mw ; the daemon user\n\tlog_level = debug\n"
+	  "[lists]\ndefault_ban = permanent\n"
+	  "[dnsbl:x]\npreset =\nzone = bl.test\nweights = 127.0.0.2=1\n", NULL },
 };
 
 static void
@@ -243,6 +273,93 @@ test_sanitize(void **state)
 	mw_arena_free(&a);
 }
 
+/* Bytes a table of C strings cannot hold: NUL, and lines past the limit
+   (4096 bytes). Both are reported at their line, and reading goes on. */
+static void
+test_cfg_nul_and_long_lines(void **state)
+{
+	static const char nul[] = "[daemon]\nuser = a\0b\npid_file = rel\n";
+	char		*text, *error = NULL;
+	struct cfg	*c = NULL;
+	size_t		 len;
+
+	(void)state;
+	assert_int_equal(cfg_load_string(nul, sizeof(nul) - 1, "t.conf", &c,
+	    &error), -1);
+	assert_string_equal(error, "t.conf:2: NUL byte in line");
+	assert_null(c);
+	free(error);
+
+	/* "[daemon]\nuser = <4090 x>\nlog_level = loud\n": 4097 bytes */
+	len = 9 + 7 + 4090 + 1 + 17;
+	text = malloc(len + 1);
+	assert_non_null(text);
+	memcpy(text, "[daemon]\nuser = ", 16);
+	memset(text + 16, 'x', 4090);
+	memcpy(text + 16 + 4090, "\nlog_level = loud\n", 18);
+	assert_int_equal(cfg_load_string(text, len, "t.conf", &c, &error), -1);
+	assert_string_equal(error, "t.conf:2: line longer than 4096 bytes\n"
+	    "t.conf:3: daemon: log_level: \"loud\" is not valid (expected "
+	    "error, warn, info or debug)");
+	free(error);
+
+	/* one byte shorter: 4096 bytes is allowed */
+	memcpy(text + 16 + 4089, "\nlog_level = info\n", 18);
+	assert_int_equal(cfg_load_string(text, len - 1, "t.conf", &c, &error),
+	    0);
+	assert_int_equal(strlen(c->daemon.user), 4089);
+	cfg_free(&c);
+	assert_null(c);
+	free(text);
+}
+
+/* cfg_dump writes a file that loads back to the same configuration. */
+static void
+test_cfg_dump_round_trip(void **state)
+{
+	static const char text[] =
+	    "[daemon]\nstate_dir = /srv/mw\n[store]\npath = db/x.db\n"
+	    "[dnsbl]\ntimeout = 500ms\ncache_min_ttl = 90s\n"
+	    "[dnsbl:zen]\npreset = spamhaus-zen\n"
+	    "[dnsbl:wl]\nzone = list.dnswl.org\ndefault_weight = 0\n"
+	    "weights = 127.0.10.1-127.0.10.255=-2:ALLOW\n"
+	    "[lists]\ndefault_ban = 0\nallow = 2001:db8::/32\n"
+	    "deny = 198.51.100.7\n";
+	struct cfg	*c = NULL, *c2 = NULL;
+	char		*error = NULL, *d1 = NULL, *d2 = NULL;
+	size_t		 n1 = 0, n2 = 0;
+	FILE		*f;
+
+	(void)state;
+	assert_int_equal(cfg_load_string(text, sizeof(text) - 1, "t.conf",
+	    &c, &error), 0);
+	assert_non_null(f = open_memstream(&d1, &n1));
+	cfg_dump(c, f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(cfg_load_string(d1, n1, "dump", &c2, &error), 0);
+	assert_non_null(f = open_memstream(&d2, &n2));
+	cfg_dump(c2, f);
+	assert_int_equal(fclose(f), 0);
+	assert_string_equal(d1, d2);
+	assert_non_null(strstr(d1, "\npath = /srv/mw/db/x.db\n"));
+	assert_non_null(strstr(d1, "\ntimeout = 500ms\n"));
+	assert_non_null(strstr(d1, "\ncache_min_ttl = 1m30s\n"));
+	assert_non_null(strstr(d1, "\n[dnsbl:zen]\npreset = spamhaus-zen\n"
+	    "zone = zen.spamhaus.org\nenabled = yes\nipv6 = yes\n"
+	    "default_weight = 1\nweights = 127.0.0.2=2:SBL 127.0.0.3=2:CSS "
+	    "127.0.0.4-127.0.0.7=2:XBL 127.0.0.9=2:DROP "
+	    "127.0.0.10-127.0.0.11=2:PBL\n"));
+	assert_non_null(strstr(d1, "\nweights = 127.0.10.1-127.0.10.255="
+	    "-2:ALLOW\n"));
+	assert_non_null(strstr(d1, "\ndefault_ban = permanent\n"
+	    "allow = 2001:db8::/32\ndeny = 198.51.100.7\n"));
+	assert_int_equal(c2->lists.default_ban, 0);
+	free(d1);
+	free(d2);
+	cfg_free(&c);
+	cfg_free(&c2);
+}
+
 int
 main(void)
 {
@@ -251,6 +368,8 @@ main(void)
 		cmocka_unit_test(test_cfg_defaults_and_paths),
 		cmocka_unit_test(test_cfg_presets_and_weights),
 		cmocka_unit_test(test_cfg_missing_file),
+		cmocka_unit_test(test_cfg_nul_and_long_lines),
+		cmocka_unit_test(test_cfg_dump_round_trip),
 		cmocka_unit_test(test_numbers_and_durations),
 		cmocka_unit_test(test_sanitize),
 	};
