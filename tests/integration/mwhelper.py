@@ -14,6 +14,8 @@
                                         find an object anywhere in the document
                                         with object[KEY] == VALUE; print it (or
                                         its FIELD); exit 1 when there is none
+  mwhelper.py same-lines SNIPPET DOC    exit 0 when the non-comment lines of
+                                        SNIPPET appear in DOC, consecutively
   mwhelper.py send HOST PORT HEXBYTES [WAIT]
                                         send raw bytes, print what comes back
                                         (until close or WAIT seconds, default 3)
@@ -151,6 +153,15 @@ def main(argv):
             print(json.dumps(v) if not isinstance(v, str) else v)
         else:
             print(json.dumps(obj))
+    elif cmd == "same-lines":
+        want = [l.rstrip() for l in open(argv[2]) if l.strip()
+                and not l.lstrip().startswith("#")]
+        doc = [l.rstrip() for l in open(argv[3])]
+        for i in range(len(doc) - len(want) + 1):
+            if doc[i:i + len(want)] == want:
+                sys.exit(0)
+        sys.exit("%s: the lines of %s are not there (first: %r)"
+                 % (argv[3], argv[2], want[0] if want else ""))
     elif cmd == "send":
         send(argv[2], int(argv[3]), bytes.fromhex(argv[4]),
              float(argv[5]) if len(argv) > 5 else 3.0)

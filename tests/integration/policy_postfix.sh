@@ -19,6 +19,14 @@
 . "$(dirname "$0")/lib.sh"
 mw_init policy_postfix
 
+# The documented snippets are the tested ones.
+for doc in docs/postfix.md README.md; do
+	for snip in main.cf.snippet master.cf.snippet; do
+		check "$doc shows contrib/postfix/$snip verbatim" \
+		    $MW_HELPER same-lines "$MW_SOURCE_DIR/contrib/postfix/$snip" "$MW_SOURCE_DIR/$doc"
+	done
+done
+
 mkdir -p "$T/dnsbl"
 SOA='$SOA 300 ns.dnsbl.test hostmaster.dnsbl.test 0 600 300 86400 60
 $NS 300 ns.dnsbl.test
