@@ -11,6 +11,11 @@
  * zone answers DNSBL_FAILED at once (mail must not wait on a backlog).
  * Trust: DNS answers are peer data; only A records are read, in host
  * order, through dnsbl_answer_eval; names are never echoed from answers.
+ * Health check (RFC 5782 section 5): when a zone is configured, 127.0.0.2
+ * must be listed (else a warning: wrong zone name, or not served by this
+ * resolver) and 127.0.0.1 must not; a zone listing 127.0.0.1 lists the
+ * world (dead or hijacked) and is ignored until the next reload. These
+ * two queries per zone stay out of the cache and the statistics.
  * Lifetimes: evdns always calls a query's callback once (with the answer,
  * DNS_ERR_CANCEL after evdns_cancel_request, or DNS_ERR_SHUTDOWN after
  * evdns_base_free), so a query is freed only there; a cancelled lookup
@@ -51,6 +56,14 @@ struct dnsbl_zone_state {
 	uint32_t	 id;		/* cache key; never reused */
 	const char	*zone;		/* the cfg's string */
 	bool		 warned[DNSBL_REFUSAL_COUNT];	/* logged once */
+	bool		 fresh;		/* new in this cfg: health-check it */
+	bool		 lists_world;	/* health check: ignore the zone */
+};
+
+enum dnsbl_query_kind {
+	DNSBL_QUERY_CHECK,		/* for lookups; cached, shared */
+	DNSBL_QUERY_TEST_LISTED,	/* health: 127.0.0.2 */
+	DNSBL_QUERY_TEST_UNLISTED,	/* health: 127.0.0.1 */
 };
 
 struct dnsbl_query;
@@ -65,6 +78,7 @@ struct dnsbl_waiter {
 
 struct dnsbl_query {
 	struct dnsbl		*d;		/* NULL: orphaned by dnsbl_free */
+	enum dnsbl_query_kind	 kind;
 	uint32_t		 zone_id;
 	struct mw_addr		 addr;
 	struct evdns_request	*req;		/* NULL once cancelled */
@@ -103,9 +117,12 @@ struct dnsbl {
 	struct dnsbl_lookup	*lookups;
 	struct dnsbl_stats	 stats;
 	uint64_t		 overload_warned_ms;
+	size_t			 health_pending;	/* test queries out */
 };
 
 static dnsbl_clock_fn *dnsbl_clock;
+
+static void	dnsbl_health_start(struct dnsbl *d);
 
 void
 dnsbl_set_clock(dnsbl_clock_fn *fn)
@@ -323,6 +340,11 @@ dnsbl_zones_assign(struct dnsbl *d, const struct cfg *cfg, bool keep)
 		if (!found) {
 			memset(s, 0, sizeof(*s));
 			s->id = ++d->last_zone_id;
+			s->fresh = true;
+		} else {
+			/* A zone found listing the world is tried again. */
+			s->fresh = s->lists_world;
+			s->lists_world = false;
 		}
 		s->zone = zone;
 	}
@@ -379,6 +401,7 @@ dnsbl_new(struct event_base *base, const struct cfg *cfg, struct dnsbl **d_r,
 	dnsbl_resolver_warn_public(&d->resolver_sa, d->resolver);
 	log_info("dnsbl: resolver %s, %zu zones, timeout %llu ms",
 	    d->resolver, d->nzones, (unsigned long long)cfg->dnsbl.timeout_ms);
+	dnsbl_health_start(d);
 	*d_r = d;
 	return 0;
 fail:
@@ -426,6 +449,7 @@ dnsbl_reconfigure(struct dnsbl *d, const struct cfg *cfg, char **error_r)
 	dnsbl_cache_set_max(d->cache, cfg->dnsbl.cache_max_entries);
 	dnsbl_zones_assign(d, cfg, same);
 	d->cfg = cfg;
+	dnsbl_health_start(d);
 	return 0;
 }
 
@@ -607,6 +631,97 @@ dnsbl_refusal_log(struct dnsbl *d, uint32_t zone_id, uint32_t a)
 	    "ignored (logged once)", s->zone, a & 0xff, why[r]);
 }
 
+static void dnsbl_query_done(int result, char type, int count, int ttl,
+    void *addresses, void *arg);
+
+/* The answer to one health-check query (RFC 5782 test points). */
+static void
+dnsbl_health_done(struct dnsbl *d, const struct dnsbl_query *q, int result,
+    const uint32_t *addrs, int count)
+{
+	struct dnsbl_zone_state	*s = dnsbl_zone_by_id(d, q->zone_id);
+	bool			 listed = false, refused = false;
+	const char		*point = q->kind == DNSBL_QUERY_TEST_LISTED ?
+				    "127.0.0.2" : "127.0.0.1";
+
+	if (s == NULL)		/* the zone went away in a reload */
+		return;
+	for (int i = 0; result == DNS_ERR_NONE && i < count; i++) {
+		uint32_t a = ntohl(addrs[i]);
+
+		if ((a & 0xffffff00u) == 0x7fffff00u) {
+			refused = true;
+			dnsbl_refusal_log(d, q->zone_id, a);
+		} else if ((a & 0xff000000u) == 0x7f000000u)
+			listed = true;
+	}
+	if (refused)
+		return;		/* logged once, with the fix */
+	if (result != DNS_ERR_NONE && result != DNS_ERR_NOTEXIST &&
+	    result != DNS_ERR_NODATA) {
+		log_warn("dnsbl: %s: health check: no answer for test point "
+		    "%s from resolver %s: %s", s->zone, point, d->resolver,
+		    evdns_err_to_string(result));
+	} else if (q->kind == DNSBL_QUERY_TEST_LISTED && !listed) {
+		log_warn("dnsbl: %s: health check: test point 127.0.0.2 is "
+		    "not listed (RFC 5782); check the zone name and that "
+		    "resolver %s can reach the zone", s->zone, d->resolver);
+	} else if (q->kind == DNSBL_QUERY_TEST_UNLISTED && listed) {
+		s->lists_world = true;
+		log_error("dnsbl: %s: health check: lists 127.0.0.1, which "
+		    "no DNSBL may list (RFC 5782): the zone answers for every "
+		    "address (dead or hijacked); ignoring it until the next "
+		    "reload", s->zone);
+	}
+}
+
+static void
+dnsbl_health_start(struct dnsbl *d)
+{
+	for (size_t i = 0; i < d->nzones; i++) {
+		const struct cfg_zone	*z = &d->cfg->dnsbl.zones[i];
+		struct dnsbl_zone_state	*s = &d->zones[i];
+
+		if (!s->fresh || !z->enabled || !d->cfg->dnsbl.enabled)
+			continue;
+		s->fresh = false;
+		for (uint32_t host = 1; host <= 2; host++) {
+			struct dnsbl_query	*q;
+			struct mw_addr		 a;
+			char			 name[DNSBL_MAX_NAME];
+
+			mw_addr_from_v4(0x7f000000u | host, &a);
+			if (dnsbl_query_name(&a, z->zone, name,
+			    sizeof(name)) < 0)
+				continue;	/* dnsbl_check will say */
+			q = mw_calloc(1, sizeof(*q));
+			q->d = d;
+			q->kind = host == 2 ? DNSBL_QUERY_TEST_LISTED :
+			    DNSBL_QUERY_TEST_UNLISTED;
+			q->zone_id = s->id;
+			q->addr = a;
+			q->req = evdns_base_resolve_ipv4(d->evdns, name,
+			    DNS_QUERY_NO_SEARCH, dnsbl_query_done, q);
+			if (q->req == NULL) {
+				mw_free(&q);
+				continue;
+			}
+			q->next = d->queries;
+			if (d->queries != NULL)
+				d->queries->prev = q;
+			d->queries = q;
+			d->nqueries++;
+			d->health_pending++;
+		}
+	}
+}
+
+size_t
+dnsbl_health_pending(const struct dnsbl *d)
+{
+	return d->health_pending;
+}
+
 static void
 dnsbl_query_done(int result, char type, int count, int ttl, void *addresses,
     void *arg)
@@ -630,6 +745,14 @@ dnsbl_query_done(int result, char type, int count, int ttl, void *addresses,
 	d->nqueries--;
 	dnsbl_inflight_remove(d, q);
 	q->req = NULL;
+	if (q->kind != DNSBL_QUERY_CHECK) {
+		d->health_pending--;
+		if (result != DNS_ERR_CANCEL && result != DNS_ERR_SHUTDOWN)
+			dnsbl_health_done(d, q, result, addresses,
+			    type == DNS_IPv4_A ? count : 0);
+		mw_free(&q);
+		return;
+	}
 	if (result == DNS_ERR_CANCEL || result == DNS_ERR_SHUTDOWN) {
 		MW_ASSERT(q->waiters == NULL);
 		mw_free(&q);
@@ -790,7 +913,8 @@ dnsbl_check(struct dnsbl *d, const struct mw_addr *a, bool submission,
 		zr->zone = z;
 		zr->status = DNSBL_SKIPPED;
 		zr->klass = DNSBL_CLASS_LISTED;
-		if (!cfg->dnsbl.enabled || !z->enabled || (!v4 && !z->ipv6))
+		if (!cfg->dnsbl.enabled || !z->enabled || (!v4 && !z->ipv6) ||
+		    d->zones[i].lists_world)
 			continue;
 		if (dnsbl_cache_get(d->cache, id, a, now, &v)) {
 			d->stats.cache_hits++;

@@ -77,6 +77,9 @@ uint32_t dnsbl_cache_ttl(const struct cfg *cfg, enum dnsbl_cache_kind kind,
 typedef uint64_t dnsbl_clock_fn(void);
 void	 dnsbl_set_clock(dnsbl_clock_fn *fn);
 
+/* Health-check queries (RFC 5782 test points) still unanswered. */
+size_t	 dnsbl_health_pending(const struct dnsbl *d);
+
 /* The first "nameserver" of a resolv.conf-format file into buf (as
    written, e.g. "192.0.2.53" or "2001:db8::53"). -1 if there is none or
    the file cannot be read. */

@@ -79,6 +79,8 @@ static const struct {
 	{ "drop.ip4set", ":127.0.0.9:DROP\n192.0.2.9\n" },
 	{ "zen.ip6trie", ":127.0.0.3:Listed (local IPv6 test)\n"
 	  "2001:db8:bad::/48\n" },
+	/* Lists the world (127.0.0.1 too): the health check must catch it. */
+	{ "world.ip4trie", ":127.0.0.2:everything\n0.0.0.0/1\n128.0.0.0/1\n" },
 	{ "xbl.ip4trie", "$TTL 900\n:127.0.0.4:Listed (local XBL trie test)\n"
 	  "198.18.0.0/15\n198.18.5.5 :127.0.0.2:more specific wins\n" },
 };
@@ -183,7 +185,9 @@ rbldnsd_start(void)
 			    "zen.dnsbl.test:ip4set:zen.ip4set",
 			    "zen.dnsbl.test:ip4set:drop.ip4set",
 			    "zen.dnsbl.test:ip6trie:zen.ip6trie",
-			    "xbl.dnsbl.test:ip4trie:xbl.ip4trie", (char *)NULL);
+			    "xbl.dnsbl.test:ip4trie:xbl.ip4trie",
+			    "world.dnsbl.test:ip4trie:world.ip4trie",
+			    (char *)NULL);
 			_exit(127);
 		}
 		assert_true(g.pid > 0);
@@ -400,6 +404,15 @@ addr_of(const char *text)
 	return a;
 }
 
+/* Waits for the health-check queries of d (RFC 5782 test points). */
+static void
+wait_health(struct dnsbl *d)
+{
+	for (int i = 0; i < 300 && dnsbl_health_pending(d) > 0; i++)
+		run_loop(NULL, 0, 10);
+	assert_int_equal(dnsbl_health_pending(d), 0);
+}
+
 /* Checks text and waits for the answer; returns whether it was async. */
 static bool
 check(struct dnsbl *d, const char *text, bool submission, struct done *dn)
@@ -449,7 +462,14 @@ test_dnsbl_live_listings(void **state)
 	(void)state;
 	need_rbldnsd();
 	cfg = test_cfg(g.port, 2000);
+	log_clear();
 	assert_int_equal(dnsbl_new(g.base, cfg, &d, &error), 0);
+	/* Health check: zen lists 127.0.0.2, the test xbl zone does not. */
+	wait_health(d);
+	assert_int_equal(log_count("dnsbl: xbl.dnsbl.test: health check: "
+	    "test point 127.0.0.2 is not listed (RFC 5782)"), 1);
+	assert_int_equal(log_count("zen.dnsbl.test: health check"), 0);
+	assert_int_equal(log_count("off.dnsbl.test"), 0);
 
 	/* SBL on zen, nothing on xbl, "off" skipped. */
 	assert_true(check(d, "127.0.0.2", false, &dn));
@@ -806,10 +826,9 @@ test_dnsbl_live_reconfigure(void **state)
 	assert_int_equal(dn.r.score, 7);
 	free(cfg);
 
-	/* Another resolver: the cache is cleared (its answers may differ).
-	   No query is sent to it. */
-	cfg = test_cfg(g.port, 2000);
-	cfg->dnsbl.resolver = "127.0.0.2:53";
+	/* Another resolver (the silent socket: the health check queries
+	   it): the cache is cleared, its answers may differ. */
+	cfg = test_cfg(g.silent_port, 2000);
 	assert_int_equal(dnsbl_reconfigure(d, cfg, &error), 0);
 	dnsbl_get_stats(d, &st);
 	assert_int_equal(st.cache_entries, 0);
@@ -827,6 +846,43 @@ test_dnsbl_live_reconfigure(void **state)
 }
 
 static void
+test_dnsbl_live_health_world(void **state)
+{
+	struct cfg		*cfg;
+	struct dnsbl		*d;
+	struct dnsbl_stats	 st;
+	struct done		 dn;
+	char			*error = NULL;
+
+	(void)state;
+	need_rbldnsd();
+	cfg = test_cfg(g.port, 2000);
+	cfg->dnsbl.zones[1].zone = "world.dnsbl.test";
+	log_clear();
+	assert_int_equal(dnsbl_new(g.base, cfg, &d, &error), 0);
+	/* Before the health answers arrive the zone counts... */
+	assert_true(check(d, "192.0.2.200", false, &dn));
+	assert_zone(&dn.r.zones[1], DNSBL_LISTED, 1, DNSBL_CLASS_LISTED,
+	    IP(127, 0, 0, 2));
+	/* ...after them it is ignored, loudly, until a reload. */
+	wait_health(d);
+	assert_int_equal(log_count("dnsbl: world.dnsbl.test: health check: "
+	    "lists 127.0.0.1, which no DNSBL may list (RFC 5782)"), 1);
+	assert_int_equal(log_count("zen.dnsbl.test: health check"), 0);
+	assert_true(check(d, "192.0.2.201", false, &dn));
+	assert_zone(&dn.r.zones[0], DNSBL_NOT_LISTED, 0, 0, 0);
+	assert_int_equal(dn.r.zones[1].status, DNSBL_SKIPPED);
+	assert_int_equal(dn.r.zones[2].status, DNSBL_SKIPPED);
+	assert_int_equal(dn.r.score, 0);
+	/* Health-check queries are not in the statistics: 2 + 1. */
+	dnsbl_get_stats(d, &st);
+	assert_int_equal(st.queries, 3);
+	dnsbl_free(&d);
+	event_base_loop(g.base, EVLOOP_NONBLOCK);
+	free(cfg);
+}
+
+static void
 test_dnsbl_live_bad_resolver(void **state)
 {
 	struct cfg	*cfg = test_cfg(g.silent_port, 2000);
@@ -834,6 +890,7 @@ test_dnsbl_live_bad_resolver(void **state)
 	char		*error = NULL;
 
 	(void)state;
+	cfg->dnsbl.enabled = false;	/* no health-check traffic */
 	cfg->dnsbl.resolver = "127.0.0.1:99999";
 	assert_int_equal(dnsbl_new(g.base, cfg, &d, &error), -1);
 	assert_null(d);
@@ -844,9 +901,11 @@ test_dnsbl_live_bad_resolver(void **state)
 	cfg->dnsbl.resolver = "[::1]:5353";
 	assert_int_equal(dnsbl_new(g.base, cfg, &d, &error), 0);
 	dnsbl_free(&d);
+	event_base_loop(g.base, EVLOOP_NONBLOCK);	/* orphans go */
 	cfg->dnsbl.resolver = "127.0.0.1";
 	assert_int_equal(dnsbl_new(g.base, cfg, &d, &error), 0);
 	dnsbl_free(&d);
+	event_base_loop(g.base, EVLOOP_NONBLOCK);
 	free(cfg);
 }
 
@@ -861,6 +920,7 @@ main(void)
 		cmocka_unit_test(test_dnsbl_live_timeout),
 		cmocka_unit_test(test_dnsbl_live_failed_zone),
 		cmocka_unit_test(test_dnsbl_live_reconfigure),
+		cmocka_unit_test(test_dnsbl_live_health_world),
 		cmocka_unit_test(test_dnsbl_live_bad_resolver),
 	};
 
