@@ -43,19 +43,26 @@ START=$(date +%s)
 # record TREE WHAT passed failed skipped [failed names...]
 record() { echo "$*" >>"$RES/summary"; }
 
-# build_tree DIR [cmake args...]: configure (once) and build with -j$JOBS.
+# build_tree DIR [cmake args...]: configure and build with -j$JOBS, going
+# on past errors (-k) so the tests of what did build still run. Returns 2
+# when configuring failed (nothing to test), 1 when the build failed.
 build_tree() {
 	dir=$1; shift
 	say "configure + build $dir ($*)"
 	t0=$(date +%s)
-	if cmake -S "$ROOT" -B "$ROOT/$dir" "$@" >"$RES/$dir.configure.log" 2>&1 &&
-	    cmake --build "$ROOT/$dir" -j"$JOBS" >"$RES/$dir.build.log" 2>&1; then
+	if ! cmake -S "$ROOT" -B "$ROOT/$dir" "$@" >"$RES/$dir.configure.log" 2>&1; then
+		echo "CONFIGURE FAILED: $dir"
+		tail -n 30 "$RES/$dir.configure.log"
+		record "$dir configure 0 1 0 cmake"
+		return 2
+	fi
+	if cmake --build "$ROOT/$dir" -j"$JOBS" -- -k >"$RES/$dir.build.log" 2>&1; then
 		echo "built $dir in $(($(date +%s) - t0)) s"
 		return 0
 	fi
-	echo "BUILD FAILED: $dir (last lines of the log; full log in $RES)"
-	tail -n 40 "$RES/$dir.configure.log" "$RES/$dir.build.log" 2>/dev/null |
-	    grep -v '^==>' | tail -n 40
+	echo "BUILD FAILED: $dir (errors below; full log: $RES/$dir.build.log)"
+	grep -E 'error|Error [0-9]|undefined reference' "$RES/$dir.build.log" |
+	    grep -v '^gmake.*Waiting' | head -n 30
 	record "$dir build 0 1 0 build"
 	return 1
 }
@@ -96,18 +103,21 @@ for tree in $TREES; do
 	case $tree in
 	build)
 		build_tree build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMW_SANITIZE=OFF \
-		    -DMW_FUZZ=OFF -DMW_TESTS=ON && run_ctest build ;;
+		    -DMW_FUZZ=OFF -DMW_TESTS=ON
+		[ $? -lt 2 ] && run_ctest build ;;
 	asan)
 		build_tree build-asan -DCMAKE_BUILD_TYPE=Debug -DMW_SANITIZE=ON \
-		    -DMW_FUZZ=OFF -DMW_TESTS=ON && run_ctest build-asan ;;
+		    -DMW_FUZZ=OFF -DMW_TESTS=ON
+		[ $? -lt 2 ] && run_ctest build-asan ;;
 	fuzz)
 		if [ ! -f build-fuzz/CMakeCache.txt ]; then
 			set -- -DCMAKE_C_COMPILER=clang
 		else
 			set --
 		fi
-		if build_tree build-fuzz "$@" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-		    -DMW_FUZZ=ON -DMW_TESTS=OFF -DMW_FUZZ_SECONDS="$FUZZ_SECONDS"; then
+		build_tree build-fuzz "$@" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		    -DMW_FUZZ=ON -DMW_TESTS=OFF -DMW_FUZZ_SECONDS="$FUZZ_SECONDS"
+		if [ $? -lt 2 ]; then
 			if ctest --test-dir "$ROOT/build-fuzz" -N -L fuzz | grep -q 'Total Tests: 0'; then
 				echo "build-fuzz: no fuzz targets yet"
 				record "build-fuzz tests 0 0 0"

@@ -50,10 +50,6 @@ mw_init() {
 	MW_TEST=$1
 	MW_SKIPPED=0
 	printf '# %s (build: %s)\n' "$MW_TEST" "$MW_BUILD_DIR"
-	T=$(mktemp -d "/tmp/mw-it-$MW_TEST.XXXXXX") || exit 1
-	chmod 755 "$T"	# rbldnsd and postfix drop privileges and read here
-	trap mw_cleanup EXIT
-	trap 'exit 1' INT TERM HUP
 	local b
 	for b in "$MW_DAEMON" "$MW_CLI"; do
 		if [ ! -x "$b" ]; then
@@ -61,6 +57,10 @@ mw_init() {
 			exit 1
 		fi
 	done
+	T=$(mktemp -d "/tmp/mw-it-$MW_TEST.XXXXXX") || exit 1
+	chmod 755 "$T"	# rbldnsd and postfix drop privileges and read here
+	trap mw_cleanup EXIT
+	trap 'exit 1' INT TERM HUP
 }
 
 mw_done() {
@@ -416,8 +416,8 @@ smtp_send() {
 expect_smtp() {
 	local desc=$1 src=$2 want=$3 text=${4:-} rcpt
 	smtp_send "$src"
-	rcpt=$(grep -A1 -E '^ -> RCPT TO' "$T/swaks.out" | grep -E '^<(\*\*)? ' | head -n1 |
-	    sed -E 's/^<(\*\*)? +//')
+	rcpt=$(grep -A1 -E '^ -> RCPT TO' "$T/swaks.out" | grep -E '^<(-|\*\*) ' | head -n1 |
+	    sed -E 's/^<(-|\*\*) +//')
 	case $want in
 	accept)
 		if grep -qE '^<- +250 .*queued' "$T/swaks.out"; then
