@@ -12,6 +12,12 @@
  * ignored; SERVFAIL/REFUSED/timeout = unknown, never a listing. PBL
  * answers weigh 0 for submission (authenticated-port) clients.
  * IPv4-mapped IPv6 clients are queried as IPv4; IPv6 in nibble format.
+ * Cache: answers for clamp(TTL, cache_min_ttl, cache_max_ttl), NXDOMAIN
+ * for negative_ttl, timeouts and failures for 10 s (so a dead server is
+ * not asked again for every policy request of one client), at most
+ * cache_max_entries entries (oldest evicted). Identical queries in flight
+ * are shared. A zone is health-checked when configured (RFC 5782: 127.0.0.2
+ * listed, 127.0.0.1 not); one that lists 127.0.0.1 is skipped until reload.
  *
  * Loop thread only. Callbacks run on the loop thread.
  */
@@ -43,7 +49,9 @@ enum dnsbl_status {
 struct dnsbl_zone_result {
 	const struct cfg_zone	*zone;
 	enum dnsbl_status	 status;
-	uint32_t		 answers[DNSBL_MAX_ANSWERS];	/* host order */
+	/* Host order; answers[0] is the record that decided: the one that
+	   set weight and klass, or the 127.255.255.x error code. */
+	uint32_t		 answers[DNSBL_MAX_ANSWERS];
 	size_t			 nanswers;
 	int32_t			 weight;	/* this zone's contribution */
 	enum dnsbl_class	 klass;		/* of the answer that set weight */
@@ -58,6 +66,9 @@ struct dnsbl_result {
 	bool			 degraded;	/* a zone timed out, failed or refused */
 };
 
+/* queries: DNS queries sent (health checks excluded). listed ..
+   refusals: zone results handed to callers by status, cached or not, so
+   their sum is cache_hits + cache_misses (per zone, skipped excluded). */
 struct dnsbl_stats {
 	uint64_t	queries, listed, not_listed, timeouts, failures,
 			refusals, cache_hits, cache_misses;
@@ -74,6 +85,9 @@ typedef void dnsbl_done_fn(void *ctx, const struct dnsbl_result *r);
    (replace it with dnsbl_reconfigure). */
 int	 dnsbl_new(struct event_base *base, const struct cfg *cfg,
 	    struct dnsbl **d_r, char **error_r) MW_MUST_CHECK;
+/* NULL-safe; clears *d. Lookups still in flight are dropped without their
+   callback (cancel them first). DNS queries still out free themselves
+   when the event loop next runs (evdns reports the shutdown then). */
 void	 dnsbl_free(struct dnsbl **d);
 /* New zones/weights/resolver (SIGHUP); the cache is kept for zones whose
    name did not change. In-flight lookups complete against the old cfg. */
@@ -85,7 +99,9 @@ int	 dnsbl_reconfigure(struct dnsbl *d, const struct cfg *cfg,
    queries go out in parallel and a handle is returned; fn runs exactly
    once, at the latest cfg->dnsbl.timeout_ms after the call, unless the
    handle is cancelled first. submission: the client uses a submission
-   port (PBL answers weigh 0). */
+   port (PBL answers weigh 0). fn may call dnsbl_check and dnsbl_cancel
+   (for other handles), not dnsbl_free or dnsbl_reconfigure; the handle
+   is invalid once fn has run. */
 struct dnsbl_lookup *dnsbl_check(struct dnsbl *d, const struct mw_addr *a,
 	    bool submission, dnsbl_done_fn *fn, void *ctx);
 /* fn will not run; NULL-safe; clears *l. */

@@ -535,6 +535,8 @@ test_dnsbl_live_listings(void **state)
 	assert_int_equal(st.listed, 7);
 	assert_int_equal(st.not_listed, 9);
 	assert_int_equal(st.timeouts + st.failures + st.refusals, 0);
+	assert_int_equal(st.listed + st.not_listed, st.cache_hits +
+	    st.cache_misses);
 	dnsbl_free(&d);
 	assert_null(d);
 	event_base_loop(g.base, EVLOOP_NONBLOCK);
@@ -746,6 +748,8 @@ test_dnsbl_live_timeout(void **state)
 	dnsbl_get_stats(d, &st);
 	assert_int_equal(st.queries, 2);
 	assert_int_equal(st.timeouts, 4);
+	assert_int_equal(st.cache_hits, 2);
+	assert_int_equal(st.cache_misses, 2);
 	dnsbl_free(&d);
 	event_base_loop(g.base, EVLOOP_NONBLOCK);
 	free(cfg);
