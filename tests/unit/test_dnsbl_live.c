@@ -36,13 +36,14 @@
 #include "dnsbl/dnsbl.h"
 #include "dnsbl/dnsbl_int.h"
 
-#define RBLDNSD		"/usr/sbin/rbldnsd"
+#define RBLDNSD		"/usr/sbin/rbldnsd"	/* env MW_TEST_RBLDNSD overrides */
 #define IP(a, b, c, d)	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | \
 			    (uint32_t)(c) << 8 | (uint32_t)(d))
 #define MAX_LOG_LINES	64
 
 static struct {
 	bool		 have_rbldnsd;
+	const char	*rbldnsd;
 	char		 dir[64];
 	pid_t		 pid;
 	uint16_t	 port;
@@ -180,7 +181,7 @@ rbldnsd_start(void)
 				dup2(null, 1);
 				dup2(null, 2);
 			}
-			execl(RBLDNSD, "rbldnsd", "-n", "-u", "rbldns", "-b",
+			execl(g.rbldnsd, "rbldnsd", "-n", "-u", "rbldns", "-b",
 			    bind_arg, "-w", g.dir, "-t", "60",
 			    "zen.dnsbl.test:ip4set:zen.ip4set",
 			    "zen.dnsbl.test:ip4set:drop.ip4set",
@@ -213,7 +214,9 @@ group_setup(void **state)
 	g.base = event_base_new();
 	assert_non_null(g.base);
 	g.silent_port = udp_bind_loopback(&g.silent_fd);
-	g.have_rbldnsd = access(RBLDNSD, X_OK) == 0;
+	if ((g.rbldnsd = getenv("MW_TEST_RBLDNSD")) == NULL)
+		g.rbldnsd = RBLDNSD;
+	g.have_rbldnsd = access(g.rbldnsd, X_OK) == 0;
 	if (!g.have_rbldnsd)
 		return 0;
 	(void)snprintf(g.dir, sizeof(g.dir), "/tmp/mw-dnsbl-XXXXXX");
