@@ -68,6 +68,9 @@ log_set_capture(log_capture_fn *fn, void *ctx)
 	log_capture_ctx = ctx;
 }
 
+static void log_vmsg(enum log_level level, int errnum, const char *fmt,
+    va_list ap) MW_PRINTF(3, 0);
+
 static void
 log_vmsg(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
