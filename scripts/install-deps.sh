@@ -14,7 +14,8 @@ BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 	libsodium-dev libpcre2-dev libcurl4-openssl-dev libhiredis-dev
 	libnftables-dev libgmime-3.0-dev sqlite3 dnsutils"
 TEST_PKGS="postfix swaks rbldnsd dnsutils iproute2 nftables procps psmisc
-	dovecot-core dovecot-imapd dovecot-pop3d redis-server python3 curl"
+	dovecot-core dovecot-imapd dovecot-pop3d redis-server python3 curl
+	openssl"
 
 want=$BUILD_PKGS
 case "${1:-build}" in

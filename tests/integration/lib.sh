@@ -97,7 +97,8 @@ mw_cleanup() {
 
 mw_dump_logs() {
 	local f
-	for f in "$T"/mailwardd*.log "$T"/postfix/maillog "$T"/rbldnsd.log; do
+	for f in "$T"/mailwardd*.log "$T"/postfix/maillog "$T"/rbldnsd.log \
+	    "$T"/dovecot/dovecot.log; do
 		[ -s "$f" ] || continue
 		printf '# ---- last lines of %s ----\n' "$f"
 		tail -n 40 "$f" | sed 's/^/# | /'
@@ -321,6 +322,10 @@ start_blackhole_dns() {
 # $T/postfix) with smtpd on 127.0.0.1:$MW_SMTP_PORT, local domain
 # test.example delivered to discard:, and the policy hook taken verbatim
 # from contrib/postfix/main.cf.snippet with only the port replaced.
+# With MW_SUBMISSION_PORT set (and start_dovecot_auth run before), the
+# submission service of contrib/postfix/master.cf.snippet is added too,
+# its service name replaced by 127.0.0.1:$MW_SUBMISSION_PORT, with a
+# throw-away TLS certificate and Dovecot SASL.
 start_postfix() {
 	command -v postfix >/dev/null || skip_all "postfix not installed (scripts/install-deps.sh test)"
 	command -v swaks >/dev/null || skip_all "swaks not installed (scripts/install-deps.sh test)"
@@ -365,6 +370,20 @@ EOF
 	    >>"$PF_CONF/main.cf"
 	sed "s/127\.0\.0\.1:10045/127.0.0.1:$MW_POLICY_PORT/g" "$MW_SNIPPET_MAIN" \
 	    >>"$PF_CONF/main.cf"
+	if [ -n "${MW_SUBMISSION_PORT:-}" ]; then
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+		    -subj /CN=mx.test.example -keyout "$PF_CONF/key.pem" \
+		    -out "$PF_CONF/cert.pem" >"$T/openssl.log" 2>&1 ||
+		    { fail "test TLS certificate created"; exit 1; }
+		cat >>"$PF_CONF/main.cf" <<EOF
+
+# ---- for the submission service (TLS + Dovecot SASL) ----
+smtpd_tls_cert_file = $PF_CONF/cert.pem
+smtpd_tls_key_file = $PF_CONF/key.pem
+smtpd_sasl_type = dovecot
+smtpd_sasl_path = private/auth
+EOF
+	fi
 	cat >"$PF_CONF/master.cf" <<EOF
 127.0.0.1:$MW_SMTP_PORT inet n - n - - smtpd
 pickup    unix  n       -       n       60      1       pickup
@@ -385,7 +404,15 @@ discard   unix  -       -       n       -       -       discard
 anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
+tlsmgr    unix  -       -       n       1000    1       tlsmgr
 EOF
+	if [ -n "${MW_SUBMISSION_PORT:-}" ]; then
+		printf '# ---- contrib/postfix/master.cf.snippet (address and port replaced) ----\n' \
+		    >>"$PF_CONF/master.cf"
+		sed -e "s/^submission /127.0.0.1:$MW_SUBMISSION_PORT /" \
+		    -e "s/127\.0\.0\.1:10045/127.0.0.1:$MW_POLICY_PORT/g" \
+		    "$MW_SOURCE_DIR/contrib/postfix/master.cf.snippet" >>"$PF_CONF/master.cf"
+	fi
 	if ! postfix -c "$PF_CONF" check >"$T/postfix.check" 2>&1; then
 		fail "postfix -c $PF_CONF check"
 		sed 's/^/     | /' "$T/postfix.check" "$d/maillog" 2>/dev/null
@@ -398,7 +425,61 @@ EOF
 		sed 's/^/     | /' "$T/postfix.start" "$d/maillog" 2>/dev/null
 		exit 1
 	fi
-	note "postfix $(postconf -d -h mail_version) smtpd on 127.0.0.1:$MW_SMTP_PORT"
+	if [ -n "${MW_SUBMISSION_PORT:-}" ] &&
+	    ! wait_for_tcp 127.0.0.1 "$MW_SUBMISSION_PORT" 20; then
+		fail "postfix submission service on 127.0.0.1:$MW_SUBMISSION_PORT"
+		exit 1
+	fi
+	note "postfix $(postconf -d -h mail_version) smtpd on 127.0.0.1:$MW_SMTP_PORT${MW_SUBMISSION_PORT:+, submission on 127.0.0.1:$MW_SUBMISSION_PORT}"
+}
+
+# start_dovecot_auth USER PASSWORD: a private Dovecot (no IMAP/POP3, only
+# its auth service) whose SASL socket is private/auth in the test
+# Postfix's queue directory. Call before start_postfix.
+start_dovecot_auth() {
+	command -v dovecot >/dev/null || skip_all "dovecot not installed (scripts/install-deps.sh test)"
+	[ "$(id -u)" = 0 ] || skip_all "Dovecot needs root to start (run: sudo scripts/test.sh)"
+	local d=$T/dovecot q=$T/postfix/queue/private
+	mkdir -p "$d/run" "$d/state" "$q"
+	chown postfix "$q" && chmod 700 "$q"	# as postfix itself would make it
+	printf '%s:{PLAIN}%s::::::\n' "$1" "$2" >"$d/users"
+	chmod 644 "$d/users"
+	cat >"$d/dovecot.conf" <<EOF
+# written by tests/integration/lib.sh (start_dovecot_auth)
+base_dir = $d/run
+state_dir = $d/state
+log_path = $d/dovecot.log
+protocols = none
+listen = 127.0.0.1
+ssl = no
+default_internal_user = dovecot
+default_login_user = dovenull
+auth_mechanisms = plain login
+disable_plaintext_auth = no
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u $d/users
+}
+userdb {
+  driver = static
+  args = uid=nobody gid=nogroup home=/nonexistent
+}
+service auth {
+  unix_listener $q/auth {
+    mode = 0660
+    user = postfix
+    group = postfix
+  }
+}
+EOF
+	dovecot -F -c "$d/dovecot.conf" >"$d/stdout.log" 2>&1 &
+	MW_PIDS+=($!)
+	if ! wait_for 15 test -S "$q/auth"; then
+		fail "dovecot auth socket $q/auth"
+		sed 's/^/     | /' "$d/stdout.log" "$d/dovecot.log" 2>/dev/null
+		exit 1
+	fi
+	note "dovecot $(dovecot --version | cut -d' ' -f1) auth on $q/auth"
 }
 
 # smtp_send SRC [swaks args...]: one message from 127.0.0.SRC-style source
@@ -410,17 +491,20 @@ smtp_send() {
 	    --timeout 30 "$@" >"$T/swaks.out" 2>&1
 }
 
-# expect_smtp DESC SRC accept|reject [TEXT_REGEX]: send one message; for
-# accept, it must be queued (250 ... queued); for reject, the RCPT reply
-# must be 5xx and contain TEXT_REGEX.
+# expect_smtp DESC SRC accept|reject [TEXT_REGEX [SWAKS_ARGS...]]: send
+# one message; for accept, it must be queued (250 ... queued); for reject,
+# the RCPT reply must be 5xx and contain TEXT_REGEX.
 expect_smtp() {
 	local desc=$1 src=$2 want=$3 text=${4:-} rcpt
-	smtp_send "$src"
-	rcpt=$(grep -A1 -E '^ -> RCPT TO' "$T/swaks.out" | grep -E '^<(-|\*\*) ' | head -n1 |
-	    sed -E 's/^<(-|\*\*) +//')
+	shift 3; [ $# -gt 0 ] && shift
+	smtp_send "$src" "$@"
+	# swaks: " -> " sent, "<- " received, "<** " error reply; "~" in
+	# place of "-" once TLS is on.
+	rcpt=$(grep -A1 -E '^ (->|~>) RCPT TO' "$T/swaks.out" | grep -E '^<(-|~|\*\*|~\*) ' |
+	    head -n1 | sed -E 's/^<(-|~|\*\*|~\*) +//')
 	case $want in
 	accept)
-		if grep -qE '^<- +250 .*queued' "$T/swaks.out"; then
+		if grep -qE '^<(-|~) +250 .*queued' "$T/swaks.out"; then
 			ok "$desc: accepted ($rcpt)"
 		else
 			fail "$desc: want accepted, RCPT got: ${rcpt:-?}"
