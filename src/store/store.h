@@ -97,6 +97,10 @@ void	 store_close(struct store **store);
 
 /* Insert or replace by b->net. */
 int	 store_ban_put(struct store *st, const struct store_ban *b) MW_MUST_CHECK;
+/* Inserts or replaces n bans in one transaction: all or none (bulk
+   import, tests, benchmarks). */
+int	 store_ban_put_many(struct store *st, const struct store_ban *b,
+	    size_t n) MW_MUST_CHECK;
 /* 1 deleted, 0 there was none, -1 error. */
 int	 store_ban_del(struct store *st, const struct mw_cidr *net) MW_MUST_CHECK;
 /* Every ban, including expired ones not yet purged; fn false stops. */
