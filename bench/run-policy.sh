@@ -16,6 +16,8 @@
 #   --mailwardd PATH      daemon binary (default: built in $MW_BUILD)
 #   --no-build            use the binaries as they are
 #   --quick               = --runs 1 --duration 5 --requests 300000
+#   --perf                also profile mailwardd (perf record -g) during its
+#                         last run at the highest level, over each transport
 #
 # Everything runs inside `unshare --net --mount` (the script re-executes
 # itself): only a fresh loopback exists there, rbldnsd serves the test
@@ -46,6 +48,7 @@ SASL_FRAC=0.2
 SERVERS=trivial,mailward,postfwd,policyd-weight
 MAILWARDD=
 BUILD=1
+PERF=0
 
 usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
@@ -63,6 +66,7 @@ while [ $# -gt 0 ]; do
 	--mailwardd) MAILWARDD=$2; shift 2 ;;
 	--no-build) BUILD=0; shift ;;
 	--quick) RUNS=1; DURATION=5; REQUESTS=300000; shift ;;
+	--perf) PERF=1; shift ;;
 	-h|--help) usage ;;
 	*) echo "run-policy.sh: unknown option $1" >&2; usage ;;
 	esac
@@ -352,6 +356,16 @@ if has_server policyd-weight; then
 fi
 
 [ ${#TARGETS[@]} -gt 0 ] || die "no servers selected"
+# Measure each server right after the trivial server of its transport:
+# unix first, then TCP, so that the ratios compare neighbouring minutes.
+ordered=()
+for tr in unix tcp; do
+	for t in "${TARGETS[@]}"; do
+		read -r _ transport _ <<< "$t"
+		[ "$transport" = "$tr" ] && ordered+=("$t")
+	done
+done
+TARGETS=("${ordered[@]}")
 
 # ---- the runs: for each run, level and server, so that every server is
 # measured under the same conditions of the shared machine.
@@ -364,12 +378,26 @@ for run in $(seq "$RUNS"); do
 		for t in "${TARGETS[@]}"; do
 			read -r name transport spec model <<< "$t"
 			pid=${SRV_PID[$name]}
+			perf_pid=
+			if [ "$PERF" = 1 ] && [ "$name" = mailward ] && [ "$run" = "$RUNS" ] &&
+			    [ "$c" = "${LEVELS[-1]}" ] && command -v perf >/dev/null; then
+				perf record -q -F 499 -g -p "$pid" -o "$WORK/perf-$transport.data" \
+				    -- sleep "$DURATION" >/dev/null 2>&1 &
+				perf_pid=$!
+			fi
 			t0=$(tree_ticks "$pid"); read -r s_tot0 s_st0 <<< "$(cpu_steal)"
 			out=$("$BIN/policy-load" -t "$spec" -c "$c" -n "$REQUESTS" \
 			    -w "$WARMUP" -d "$DURATION" --sasl-frac "$SASL_FRAC" \
 			    --seed "$run" --ips "$IPS" --verify "$model" \
 			    2>>"$WORK/policy-load.log") || true
 			t1=$(tree_ticks "$pid"); read -r s_tot1 s_st1 <<< "$(cpu_steal)"
+			if [ -n "$perf_pid" ]; then
+				kill -INT "$perf_pid" 2>/dev/null || true
+				wait "$perf_pid" 2>/dev/null || true
+				perf report -i "$WORK/perf-$transport.data" --stdio --no-children \
+				    --percent-limit 0.7 -g none 2>/dev/null | grep -v '^$' \
+				    > "$RESULTS/policy-$STAMP-perf-$transport.txt" || true
+			fi
 			rss=$(tree_rss "$pid")
 			if [ -z "$out" ]; then
 				log "$name/$transport c=$c run $run: no result (see $WORK/policy-load.log)"
