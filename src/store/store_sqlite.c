@@ -7,7 +7,8 @@
  * last commits). The writer connection belongs to a thread that drains
  * the bounded event queue in batches (one transaction each, at most
  * STORE_EVENT_FLUSH_MS after the first event of a batch was queued) and
- * prunes old events in bounded chunks. WAL lets the loop read while the
+ * prunes old events in bounded chunks; it also does the WAL checkpoints,
+ * so the loop thread never copies pages. WAL lets the loop read while the
  * writer writes; two writers wait for each other up to the busy timeout.
  * Statements are prepared once at open; values are bound by typed
  * helpers only.
@@ -741,6 +742,11 @@ sq_writer_prune(struct sq_writer *w, int64_t now)
 		sq_reset(w->stmt[SQW_PRUNE_ROWS]);
 		more = more || w->rows > (int64_t)w->max_rows;
 	}
+	/* The loop connection never checkpoints (wal_autocheckpoint = 0):
+	   copying WAL pages into the database is this thread's work. */
+	if (sqlite3_wal_checkpoint_v2(w->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+	    NULL, NULL) != SQLITE_OK && sqlite3_errcode(w->db) != SQLITE_BUSY)
+		sq_writer_error(w, "checkpointing the WAL");
 	w->next_prune_ms = now + (more ? SQ_PRUNE_AGAIN_MS :
 	    SQ_PRUNE_INTERVAL_MS);
 	return pruned;
@@ -772,8 +778,6 @@ sq_writer_main(void *arg)
 {
 	struct sq_writer *w = arg;
 
-	sq_writer_count(w);
-	w->next_prune_ms = sq_mono_ms();	/* once at start */
 	pthread_mutex_lock(&w->mu);
 	for (;;) {
 		int64_t		 now = sq_mono_ms();
@@ -988,6 +992,15 @@ sq_create_file(const char *path, char **error_r)
 }
 
 static int
+sq_no_autocheckpoint(sqlite3 *db, const char *path, char **error_r)
+{
+	if (sqlite3_exec(db, "PRAGMA wal_autocheckpoint = 0", NULL, NULL,
+	    NULL) != SQLITE_OK)
+		return sq_open_fail(error_r, path, "setting pragmas", db);
+	return 0;
+}
+
+static int
 sq_writer_start(struct sq_writer *w, const struct cfg *cfg, char **error_r)
 {
 	sigset_t	 all, old;
@@ -1004,6 +1017,10 @@ sq_writer_start(struct sq_writer *w, const struct cfg *cfg, char **error_r)
 	    sq_prepare(w->db, cfg->store.path, w->stmt, sq_writer_sql,
 	    SQW_N, error_r) < 0)
 		return -1;
+	/* Count and prune once before the thread starts, so that a store
+	   just opened has no writer activity pending (bounded: one chunk). */
+	sq_writer_count(w);
+	w->stats.events_pruned += sq_writer_prune(w, sq_mono_ms());
 	/* The signals are the loop's: the writer blocks them all. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
@@ -1083,6 +1100,7 @@ store_sqlite_open(struct store *st, const struct cfg *cfg, char **error_r)
 	st->impl = s;
 	if (sq_create_file(s->path, error_r) < 0 ||
 	    sq_connect(s->path, &s->db, error_r) < 0 ||
+	    sq_no_autocheckpoint(s->db, s->path, error_r) < 0 ||
 	    store_schema_migrate(s->db, s->path, error_r) < 0 ||
 	    sq_prepare(s->db, s->path, s->stmt, sq_loop_sql,
 	    SQ_LOOP_N, error_r) < 0 ||
