@@ -68,8 +68,8 @@ struct store_event {
 };
 
 struct store_event_query {
-	int64_t		 since_ms;	/* 0 = no lower bound */
-	int64_t		 until_ms;	/* 0 = no upper bound */
+	int64_t		 since_ms;	/* inclusive; 0 = no lower bound */
+	int64_t		 until_ms;	/* inclusive; 0 = no upper bound */
 	bool		 has_addr;
 	struct mw_addr	 addr;
 	size_t		 limit;		/* newest first; 0 = 100 */
@@ -78,8 +78,8 @@ struct store_event_query {
 struct store_stats {
 	uint64_t	 events_written;
 	uint64_t	 events_dropped;	/* queue full */
-	uint64_t	 events_pruned;
-	uint64_t	 write_errors;
+	uint64_t	 events_pruned;	/* retention (age, row count) */
+	uint64_t	 write_errors;	/* failed statements, both threads */
 };
 
 struct store;
@@ -126,8 +126,9 @@ int	 store_list_load(struct store *st, store_list_fn *fn, void *ctx)
 /* Queues ev (copied, texts cut at STORE_MAX_TEXT). Thread-safe, never
    blocks on disk. */
 void	 store_event_append(struct store *st, const struct store_event *ev);
-/* Waits until every event queued before the call is committed (tests,
-   shutdown, and the admin API before it reads events). */
+/* Waits until every event queued before the call is committed, and
+   retention applied to it (tests, shutdown, and the admin API before it
+   reads events). May wait up to the backend's busy timeout (2 s). */
 void	 store_event_sync(struct store *st);
 int	 store_event_query(struct store *st, const struct store_event_query *q,
 	    store_event_fn *fn, void *ctx) MW_MUST_CHECK;
