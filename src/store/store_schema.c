@@ -130,7 +130,7 @@ static int
 store_schema_check(sqlite3 *db, const char *path, int64_t version,
     char **error_r)
 {
-	int64_t	 app_id, ntables;
+	int64_t	 app_id = 0, ntables = 0;
 
 	if (store_schema_int(db, path, "PRAGMA application_id",
 	    "reading schema", &app_id, error_r) < 0 ||
