@@ -1,0 +1,158 @@
+/*
+ * policy_parse - Postfix policy delegation request parser; see
+ * policy_parse.h. Limits are checked on each line before its value is
+ * copied; the request as a whole is validated at its empty line.
+ */
+#include "listen/policy_parse.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#define POLICY_ERR_TEXT	40	/* bytes of a peer value quoted in an error */
+
+/* The attributes kept; every other name is ignored. */
+static const struct policy_attr {
+	const char	*name;
+	size_t		 name_len;
+	size_t		 offset;	/* of the const char * in policy_req */
+} policy_attrs[] = {
+#define A(n)	{ #n, sizeof(#n) - 1, offsetof(struct policy_req, n) }
+	A(request), A(protocol_state), A(client_address), A(client_name),
+	A(reverse_client_name), A(helo_name), A(sender), A(recipient),
+	A(recipient_count), A(instance), A(sasl_username), A(sasl_method),
+	A(server_address), A(server_port), A(policy_context), A(queue_id),
+	A(size),
+#undef A
+};
+
+static int
+policy_fail(const char **error_r, const char *error)
+{
+	*error_r = error;
+	return -1;
+}
+
+static const char **
+policy_attr_slot(struct policy_req *req, const struct policy_attr *pa)
+{
+	/* offsetof into a struct of const char * members: no raw arithmetic
+	   on peer data, only on our own struct layout. */
+	return (const char **)(void *)((char *)req + pa->offset);
+}
+
+void
+policy_req_init(struct policy_req *req)
+{
+	*req = (struct policy_req){ 0 };
+	for (size_t i = 0; i < MW_N_ELEMENTS(policy_attrs); i++)
+		*policy_attr_slot(req, &policy_attrs[i]) = "";
+}
+
+static const struct policy_attr *
+policy_attr_find(struct mw_slice name)
+{
+	for (size_t i = 0; i < MW_N_ELEMENTS(policy_attrs); i++) {
+		const struct policy_attr *pa = &policy_attrs[i];
+
+		if (pa->name_len == name.len &&
+		    memcmp(pa->name, name.ptr, name.len) == 0)
+			return pa;
+	}
+	return NULL;
+}
+
+/* The empty line: is the request usable? */
+static int
+policy_req_finish(struct policy_req *req, struct mw_arena *arena,
+    const char **error_r)
+{
+	uint32_t port;
+
+	if (req->request[0] == '\0')
+		return policy_fail(error_r, "no request attribute");
+	if (strcmp(req->request, "smtpd_access_policy") != 0) {
+		*error_r = mw_arena_printf(arena,
+		    "request \"%s\" is not smtpd_access_policy",
+		    mw_sanitize(arena, mw_slice_from_cstr(req->request),
+		    POLICY_ERR_TEXT));
+		return -1;
+	}
+	req->has_addr = false;
+	if (req->client_address[0] != '\0' &&
+	    strcmp(req->client_address, "unknown") != 0) {
+		if (mw_addr_parse(req->client_address, &req->addr) < 0) {
+			*error_r = mw_arena_printf(arena,
+			    "client_address \"%s\" is not an IP address",
+			    mw_sanitize(arena,
+			    mw_slice_from_cstr(req->client_address),
+			    POLICY_ERR_TEXT));
+			return -1;
+		}
+		req->has_addr = true;
+	}
+	req->port = 0;
+	if (req->server_port[0] != '\0') {
+		if (mw_parse_u32(req->server_port, 65535, &port) < 0) {
+			*error_r = mw_arena_printf(arena,
+			    "server_port \"%s\" is not a port number",
+			    mw_sanitize(arena,
+			    mw_slice_from_cstr(req->server_port),
+			    POLICY_ERR_TEXT));
+			return -1;
+		}
+		req->port = (uint16_t)port;
+	}
+	return 1;
+}
+
+int
+policy_parse_line(struct policy_req *req, struct mw_slice line,
+    struct mw_arena *arena, const char **error_r)
+{
+	const struct policy_attr	*pa;
+	struct mw_slice			 name, value;
+
+	if (line.len > POLICY_MAX_LINE)
+		return policy_fail(error_r, "line longer than 4096 bytes");
+	req->total_len += line.len + 1;
+	if (req->total_len > POLICY_MAX_REQUEST)
+		return policy_fail(error_r, "request larger than 32768 bytes");
+	if (line.len == 0) {
+		if (req->nattrs == 0)
+			return policy_fail(error_r, "empty request");
+		return policy_req_finish(req, arena, error_r);
+	}
+	if (++req->nattrs > POLICY_MAX_ATTRS)
+		return policy_fail(error_r, "more than 64 attributes");
+	if (!mw_slice_split(line, '=', &name, &value) || name.len == 0)
+		return policy_fail(error_r, "line is not name=value");
+	if (!mw_slice_is_printable(name))
+		return policy_fail(error_r, "control character in a name");
+	if (!mw_slice_is_printable(value)) {
+		*error_r = mw_arena_printf(arena, "control character in %s",
+		    mw_sanitize(arena, name, POLICY_ERR_TEXT));
+		return -1;
+	}
+	if ((pa = policy_attr_find(name)) != NULL)
+		*policy_attr_slot(req, pa) = mw_slice_dup(arena, value);
+	return 0;
+}
+
+int
+policy_parse_feed(struct policy_req *req, const char *data, size_t len,
+    struct mw_arena *arena, size_t *used_r, const char **error_r)
+{
+	struct mw_slice	 rest = { data, len }, line;
+	int		 ret;
+
+	*used_r = 0;
+	while (mw_slice_split(rest, '\n', &line, &rest)) {
+		*used_r = len - rest.len;
+		if ((ret = policy_parse_line(req, line, arena, error_r)) != 0)
+			return ret;
+	}
+	/* What is left is a partial line: it may not grow past the cap. */
+	if (rest.len > POLICY_MAX_LINE)
+		return policy_fail(error_r, "line longer than 4096 bytes");
+	return 0;
+}
