@@ -1,0 +1,85 @@
+/*
+ * fuzz_listen_policy - bytes through the daemon's line splitter
+ * (policy_parse_feed) into the policy request parser, as a connection
+ * would deliver them: requests are parsed one after the other, the arena
+ * reset after each, until the input ends or is malformed.
+ * The input is fed twice, whole and in 13-byte reads with the unused
+ * tail kept (as the daemon keeps it in its evbuffer); both must agree.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/mem.h"
+#include "listen/policy_parse.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct outcome {
+	size_t	 requests;	/* complete, valid requests */
+	int	 last;		/* 0: ran out of input, -1: malformed */
+	size_t	 addrs;		/* requests with has_addr */
+};
+
+static void
+fuzz_feed(const char *data, size_t size, size_t chunk, struct outcome *o)
+{
+	struct mw_arena		*a = mw_arena_new(4096);
+	struct policy_req	 req;
+	char			*buf = malloc(size + 1);
+	size_t			 have = 0, fed = 0, used;
+	const char		*error;
+	int			 ret = 0;
+
+	if (buf == NULL)
+		abort();
+	*o = (struct outcome){ 0 };
+	policy_req_init(&req);
+	while (fed < size || ret == 1) {
+		size_t n = size - fed < chunk ? size - fed : chunk;
+
+		memcpy(buf + have, data + fed, n);
+		have += n;
+		fed += n;
+		error = NULL;
+		ret = policy_parse_feed(&req, buf, have, a, &used, &error);
+		if (used > have)
+			abort();
+		memmove(buf, buf + used, have - used);
+		have -= used;
+		if (ret < 0) {
+			if (error == NULL || strlen(error) == 0)
+				abort();
+			break;
+		}
+		if (ret == 1) {
+			o->requests++;
+			if (req.has_addr)
+				o->addrs++;
+			if (strcmp(req.request, "smtpd_access_policy") != 0)
+				abort();
+			mw_arena_reset(a);
+			policy_req_init(&req);
+		}
+		if (ret == 0 && have > POLICY_MAX_LINE)
+			abort();	/* the splitter must have refused it */
+	}
+	o->last = ret < 0 ? -1 : 0;
+	free(buf);
+	mw_arena_free(&a);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct outcome whole, pieces;
+
+	fuzz_feed((const char *)data, size, size > 0 ? size : 1, &whole);
+	fuzz_feed((const char *)data, size, 13, &pieces);
+	if (whole.requests != pieces.requests || whole.last != pieces.last ||
+	    whole.addrs != pieces.addrs)
+		abort();
+	return 0;
+}
