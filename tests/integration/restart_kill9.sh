@@ -18,7 +18,7 @@ check "ban 203.0.113.9 has an expiry before the restart ($exp_before)" \
 check "cli: allow add 192.0.2.0/24" mwcli allow add 192.0.2.0/24 >/dev/null
 check "cli: deny add 198.51.100.0/24" mwcli deny add 198.51.100.0/24 >/dev/null
 check "cli: deny add 2001:db8:dead::/48" mwcli deny add 2001:db8:dead::/48 >/dev/null
-check "cli: ban add 2001:db8:bad::7 --for permanent" mwcli ban add 2001:db8:bad::7 --for permanent >/dev/null
+check "cli: ban add 2001:db8:bad::7 --permanent" mwcli ban add 2001:db8:bad::7 --permanent >/dev/null
 check "cli: ban del 203.0.113.77" mwcli ban del 203.0.113.77 >/dev/null
 kill9_mailwardd	# immediately after the CLI returned
 ok "mailwardd killed with SIGKILL right after the last CLI command"
