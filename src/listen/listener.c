@@ -1,0 +1,621 @@
+/*
+ * listener - accept plumbing for the protocol listeners; see listener.h.
+ * Sockets are bound here (not by libevent) so a unix socket gets its mode
+ * and group before anyone can connect through a wider window than the
+ * umask's, and a non-socket file is never removed.
+ */
+#include "listen/listener.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/addr.h"
+#include "core/log.h"
+#include "core/slice.h"
+
+#define LISTENER_WARN_INTERVAL	10	/* seconds between "limit reached" warnings */
+#define LISTENER_GRBUF		16384	/* getgrnam_r buffer */
+
+enum listener_conn_state {
+	LISTENER_CONN_OPEN,
+	LISTENER_CONN_FLUSHING,	/* close_after_write: output not yet sent */
+	LISTENER_CONN_LINGER,	/* half-closed, discarding input */
+};
+
+struct listener_conn {
+	TAILQ_ENTRY(listener_conn) entry;
+	struct listener		*l;
+	struct bufferevent	*bev;
+	listener_conn_fn	*on_read, *on_close;
+	void			*ctx;
+	enum listener_conn_state state;
+	struct event		*linger_timer;
+	size_t			 linger_bytes;
+	char			 text[LISTENER_CTX_LEN];
+};
+
+TAILQ_HEAD(listener_conn_list, listener_conn);
+
+struct listener {
+	struct event_base	*base;
+	struct evconnlistener	*evl;
+	char			 name[LISTENER_MAX_NAME];
+	char			*unix_path;	/* NULL for TCP */
+	dev_t			 unix_dev;	/* to remove only our own file */
+	ino_t			 unix_ino;
+	uint16_t		 port;
+	struct listener_limits	 limits;
+	listener_accept_fn	*accept_fn;
+	void			*accept_ctx;
+	struct listener_conn_list conns;
+	size_t			 nconns;
+	uint64_t		 serial;	/* unix connections are numbered */
+	uint64_t		 refused;
+	time_t			 last_warn;
+};
+
+static char *
+listener_error(const char *fmt, ...) MW_PRINTF(1, 2);
+
+static char *
+listener_error(const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		mw_panic("vasprintf: out of memory");
+	va_end(ap);
+	return s;
+}
+
+/* --- connections ------------------------------------------------------ */
+
+static void
+listener_conn_free(struct listener_conn *c)
+{
+	struct listener	*l = c->l;
+	listener_conn_fn *on_close = c->on_close;
+
+	c->on_read = NULL;
+	c->on_close = NULL;
+	if (on_close != NULL)
+		on_close(c, c->ctx);
+	TAILQ_REMOVE(&l->conns, c, entry);
+	l->nconns--;
+	if (c->linger_timer != NULL)
+		event_free(c->linger_timer);
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+static void
+listener_conn_apply_timeouts(struct listener_conn *c)
+{
+	struct timeval	 tv = { .tv_sec = (time_t)c->l->limits.idle_timeout };
+
+	if (c->l->limits.idle_timeout == 0)
+		bufferevent_set_timeouts(c->bev, NULL, NULL);
+	else
+		bufferevent_set_timeouts(c->bev, &tv, &tv);
+}
+
+static void
+listener_conn_on_read(struct bufferevent *bev, void *arg)
+{
+	struct listener_conn *c = arg;
+
+	(void)bev;
+	if (c->on_read != NULL)
+		c->on_read(c, c->ctx);
+}
+
+static void
+listener_conn_on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct listener_conn *c = arg;
+
+	(void)bev;
+	if (what & BEV_EVENT_TIMEOUT)
+		log_debug("%s: idle for %llu s; closing", c->text,
+		    (unsigned long long)c->l->limits.idle_timeout);
+	else if ((what & BEV_EVENT_ERROR) && EVUTIL_SOCKET_ERROR() != 0 &&
+	    EVUTIL_SOCKET_ERROR() != ECONNRESET &&
+	    EVUTIL_SOCKET_ERROR() != EPIPE)
+		log_debug("%s: %s; closing", c->text,
+		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
+	listener_conn_free(c);
+}
+
+static void
+listener_conn_linger_on_read(struct bufferevent *bev, void *arg)
+{
+	struct listener_conn	*c = arg;
+	struct evbuffer		*in = bufferevent_get_input(bev);
+	size_t			 n = evbuffer_get_length(in);
+
+	evbuffer_drain(in, n);
+	c->linger_bytes += n;
+	if (c->linger_bytes > LISTENER_LINGER_BYTES)
+		listener_conn_free(c);
+}
+
+static void
+listener_conn_linger_on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	listener_conn_free(arg);
+}
+
+/* The reply is out: half-close so the peer sees EOF, keep reading. */
+static void
+listener_conn_linger(struct listener_conn *c)
+{
+	c->state = LISTENER_CONN_LINGER;
+	(void)shutdown(bufferevent_getfd(c->bev), SHUT_WR);
+	bufferevent_disable(c->bev, EV_WRITE);
+}
+
+static void
+listener_conn_flush_on_write(struct bufferevent *bev, void *arg)
+{
+	struct listener_conn *c = arg;
+
+	if (c->state == LISTENER_CONN_FLUSHING &&
+	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		listener_conn_linger(c);
+}
+
+void
+listener_conn_set_cb(struct listener_conn *c, listener_conn_fn *on_read,
+    listener_conn_fn *on_close, void *ctx)
+{
+	c->on_read = on_read;
+	c->on_close = on_close;
+	c->ctx = ctx;
+	bufferevent_enable(c->bev, EV_READ);
+}
+
+struct bufferevent *
+listener_conn_bev(struct listener_conn *c)
+{
+	return c->bev;
+}
+
+const char *
+listener_conn_ctx(const struct listener_conn *c)
+{
+	return c->text;
+}
+
+void
+listener_conn_write(struct listener_conn *c, const void *data, size_t len)
+{
+	struct evbuffer	*out = bufferevent_get_output(c->bev);
+	ssize_t		 n = 0;
+
+	/* Optimistic write: a policy answer nearly always fits the socket
+	   buffer, and going through the bufferevent would add and remove
+	   the write event (two epoll_ctl calls) per answer. Order is kept:
+	   only when nothing is queued already. */
+	if (evbuffer_get_length(out) == 0) {
+		n = send(bufferevent_getfd(c->bev), data, len,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0)
+			n = 0;	/* the bufferevent retries and reports errors */
+	}
+	if ((size_t)n < len &&
+	    evbuffer_add(out, (const char *)data + n, len - (size_t)n) < 0)
+		mw_panic("evbuffer_add: out of memory");
+}
+
+void
+listener_conn_close(struct listener_conn *c)
+{
+	listener_conn_free(c);
+}
+
+void
+listener_conn_close_after_write(struct listener_conn *c)
+{
+	struct timeval		 tv = { .tv_sec = LISTENER_LINGER_SECS };
+	listener_conn_fn	*on_close = c->on_close;
+
+	if (c->state != LISTENER_CONN_OPEN)
+		return;
+	c->on_read = NULL;
+	c->on_close = NULL;
+	if (on_close != NULL)
+		on_close(c, c->ctx);
+	c->state = LISTENER_CONN_FLUSHING;
+	bufferevent_setcb(c->bev, listener_conn_linger_on_read,
+	    listener_conn_flush_on_write, listener_conn_on_event, c);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	bufferevent_set_timeouts(c->bev, NULL, &tv);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->linger_timer = evtimer_new(c->l->base, listener_conn_linger_on_timer,
+	    c);
+	if (c->linger_timer == NULL)
+		mw_panic("evtimer_new: out of memory");
+	evtimer_add(c->linger_timer, &tv);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		listener_conn_linger(c);
+	/* Input already buffered is discarded now. */
+	listener_conn_linger_on_read(c->bev, c);
+}
+
+/* --- accepting -------------------------------------------------------- */
+
+static void
+listener_conn_text(struct listener *l, struct listener_conn *c,
+    const struct sockaddr *sa)
+{
+	struct mw_addr	 a;
+	char		 addr[MW_ADDR_STRLEN];
+	unsigned	 port = 0;
+	int		 n;
+
+	if (sa->sa_family == AF_INET)
+		port = ntohs(((const struct sockaddr_in *)(const void *)sa)->sin_port);
+	else if (sa->sa_family == AF_INET6)
+		port = ntohs(((const struct sockaddr_in6 *)(const void *)sa)->sin6_port);
+	if ((sa->sa_family == AF_INET || sa->sa_family == AF_INET6) &&
+	    mw_addr_from_sockaddr(sa, &a) == 0) {
+		mw_addr_format(&a, addr, sizeof(addr));
+		n = snprintf(c->text, sizeof(c->text),
+		    mw_addr_is_v4(&a) ? "%s[%s:%u]" : "%s[[%s]:%u]",
+		    l->name, addr, port);
+	} else
+		n = snprintf(c->text, sizeof(c->text), "%s[unix:%llu]",
+		    l->name, (unsigned long long)++l->serial);
+	MW_ASSERT(n > 0 && (size_t)n < sizeof(c->text));
+}
+
+static void
+listener_on_accept(struct evconnlistener *evl, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct listener		*l = arg;
+	struct listener_conn	*c;
+	int			 one = 1;
+
+	(void)evl;
+	(void)salen;
+	if (l->limits.max_connections != 0 &&
+	    l->nconns >= l->limits.max_connections) {
+		time_t now = time(NULL);
+
+		l->refused++;
+		if (now - l->last_warn >= LISTENER_WARN_INTERVAL) {
+			l->last_warn = now;
+			log_warn("%s: %zu connections, the limit; refusing new "
+			    "ones (%llu so far; raise max_connections?)",
+			    l->name, l->nconns,
+			    (unsigned long long)l->refused);
+		}
+		evutil_closesocket(fd);
+		return;
+	}
+	if (sa->sa_family == AF_INET || sa->sa_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+	c = mw_calloc(1, sizeof(*c));
+	c->l = l;
+	c->state = LISTENER_CONN_OPEN;
+	listener_conn_text(l, c, sa);
+	c->bev = bufferevent_socket_new(l->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL)
+		mw_panic("bufferevent_socket_new: out of memory");
+	bufferevent_setcb(c->bev, listener_conn_on_read, NULL,
+	    listener_conn_on_event, c);
+	bufferevent_disable(c->bev, EV_READ);
+	listener_conn_apply_timeouts(c);
+	TAILQ_INSERT_TAIL(&l->conns, c, entry);
+	l->nconns++;
+	l->accept_fn(l->accept_ctx, c);
+}
+
+static void
+listener_on_accept_error(struct evconnlistener *evl, void *arg)
+{
+	struct listener *l = arg;
+
+	(void)evl;
+	/* EMFILE and friends: libevent retries on the next readiness. */
+	log_warn_errno("%s: accept", l->name);
+}
+
+static struct listener *
+listener_alloc(struct event_base *base, const char *name,
+    const struct listener_limits *limits, listener_accept_fn *fn, void *ctx)
+{
+	struct listener *l = mw_calloc(1, sizeof(*l));
+
+	l->base = base;
+	if (snprintf(l->name, sizeof(l->name), "%s", name) >=
+	    (int)sizeof(l->name))
+		mw_panic("listener name too long: %s", name);
+	l->limits = *limits;
+	l->accept_fn = fn;
+	l->accept_ctx = ctx;
+	TAILQ_INIT(&l->conns);
+	return l;
+}
+
+static int
+listener_start(struct listener *l, evutil_socket_t fd, char **error_r)
+{
+	l->evl = evconnlistener_new(l->base, listener_on_accept, l,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, LISTENER_BACKLOG,
+	    fd);
+	if (l->evl == NULL) {
+		*error_r = listener_error("%s: listen: %s", l->name,
+		    strerror(errno));
+		evutil_closesocket(fd);
+		return -1;
+	}
+	evconnlistener_set_error_cb(l->evl, listener_on_accept_error);
+	return 0;
+}
+
+/* "IPv4:port" or "[IPv6]:port" (numeric only: no resolver at start-up). */
+static int
+listener_parse_endpoint(const char *endpoint, struct sockaddr_storage *ss,
+    socklen_t *len_r, char **error_r)
+{
+	struct sockaddr_in	*sin = (struct sockaddr_in *)(void *)ss;
+	struct sockaddr_in6	*sin6 = (struct sockaddr_in6 *)(void *)ss;
+	const char		*colon;
+	char			 host[MW_ADDR_STRLEN];
+	size_t			 host_len;
+	uint32_t		 port;
+	bool			 v6 = endpoint[0] == '[';
+
+	memset(ss, 0, sizeof(*ss));
+	if (v6) {
+		const char *end = strchr(endpoint, ']');
+
+		if (end == NULL || end[1] != ':')
+			goto bad;
+		colon = end + 1;
+		host_len = (size_t)(end - endpoint - 1);
+		if (host_len >= sizeof(host))
+			goto bad;
+		memcpy(host, endpoint + 1, host_len);
+	} else {
+		if ((colon = strchr(endpoint, ':')) == NULL ||
+		    strchr(colon + 1, ':') != NULL)
+			goto bad;
+		host_len = (size_t)(colon - endpoint);
+		if (host_len >= sizeof(host))
+			goto bad;
+		memcpy(host, endpoint, host_len);
+	}
+	host[host_len] = '\0';
+	if (mw_parse_u32(colon + 1, 65535, &port) < 0)
+		goto bad;
+	if (v6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+			goto bad;
+		*len_r = sizeof(*sin6);
+	} else {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+			goto bad;
+		*len_r = sizeof(*sin);
+	}
+	return 0;
+bad:
+	*error_r = listener_error("\"%s\" is not an endpoint (expected "
+	    "127.0.0.1:10045 or [::1]:10045)", endpoint);
+	return -1;
+}
+
+int
+listener_new_tcp(struct event_base *base, const char *name,
+    const char *endpoint, const struct listener_limits *limits,
+    listener_accept_fn *fn, void *ctx, struct listener **l_r, char **error_r)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sslen;
+	struct listener		*l;
+	evutil_socket_t		 fd;
+	int			 one = 1;
+
+	*l_r = NULL;
+	if (listener_parse_endpoint(endpoint, &ss, &sslen, error_r) < 0)
+		return -1;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*error_r = listener_error("%s: %s: socket: %s", name, endpoint,
+		    strerror(errno));
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0) {
+		*error_r = listener_error("%s: bind %s: %s", name, endpoint,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	l = listener_alloc(base, name, limits, fn, ctx);
+	sslen = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0)
+		l->port = ntohs(ss.ss_family == AF_INET6 ?
+		    ((struct sockaddr_in6 *)(void *)&ss)->sin6_port :
+		    ((struct sockaddr_in *)(void *)&ss)->sin_port);
+	if (listener_start(l, fd, error_r) < 0) {
+		free(l);
+		return -1;
+	}
+	*l_r = l;
+	return 0;
+}
+
+static int
+listener_group(const char *group, gid_t *gid_r, char **error_r)
+{
+	struct group	 gr, *res = NULL;
+	char		*buf = mw_malloc(LISTENER_GRBUF);
+	int		 rc;
+
+	rc = getgrnam_r(group, &gr, buf, LISTENER_GRBUF, &res);
+	if (res != NULL)
+		*gid_r = res->gr_gid;
+	free(buf);
+	if (res == NULL) {
+		*error_r = listener_error("no such group \"%s\"%s%s", group,
+		    rc != 0 ? ": " : "", rc != 0 ? strerror(rc) : "");
+		return -1;
+	}
+	return 0;
+}
+
+int
+listener_new_unix(struct event_base *base, const char *name,
+    const char *path, uint32_t mode, const char *group,
+    const struct listener_limits *limits, listener_accept_fn *fn, void *ctx,
+    struct listener **l_r, char **error_r)
+{
+	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
+	struct stat		 st;
+	struct listener		*l;
+	evutil_socket_t		 fd;
+	gid_t			 gid = (gid_t)-1;
+
+	*l_r = NULL;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		*error_r = listener_error("%s: %s: path longer than %zu bytes",
+		    name, path, sizeof(sun.sun_path) - 1);
+		return -1;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	if (group[0] != '\0' && listener_group(group, &gid, error_r) < 0) {
+		char *e = *error_r;
+
+		*error_r = listener_error("%s: %s: %s", name, path, e);
+		free(e);
+		return -1;
+	}
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			*error_r = listener_error("%s: %s exists and is not a "
+			    "socket; not removing it (choose another path)",
+			    name, path);
+			return -1;
+		}
+		/* A socket left by a previous run (kill -9). */
+		if (unlink(path) < 0) {
+			*error_r = listener_error("%s: removing stale socket "
+			    "%s: %s", name, path, strerror(errno));
+			return -1;
+		}
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		*error_r = listener_error("%s: %s: socket: %s", name, path,
+		    strerror(errno));
+		return -1;
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		*error_r = listener_error("%s: bind %s: %s", name, path,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (chmod(path, (mode_t)(mode & 07777)) < 0 ||
+	    (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) ||
+	    lstat(path, &st) < 0) {
+		*error_r = listener_error("%s: %s: setting mode %04o%s%s: %s",
+		    name, path, (unsigned)mode, group[0] != '\0' ?
+		    " and group " : "", group, strerror(errno));
+		close(fd);
+		(void)unlink(path);
+		return -1;
+	}
+	l = listener_alloc(base, name, limits, fn, ctx);
+	l->unix_path = mw_strdup(path);
+	l->unix_dev = st.st_dev;
+	l->unix_ino = st.st_ino;
+	if (listener_start(l, fd, error_r) < 0) {
+		(void)unlink(path);
+		free(l->unix_path);
+		free(l);
+		return -1;
+	}
+	*l_r = l;
+	return 0;
+}
+
+void
+listener_set_limits(struct listener *l, const struct listener_limits *limits)
+{
+	struct listener_conn *c;
+
+	l->limits = *limits;
+	TAILQ_FOREACH(c, &l->conns, entry)
+		if (c->state == LISTENER_CONN_OPEN)
+			listener_conn_apply_timeouts(c);
+}
+
+void
+listener_free(struct listener **lp)
+{
+	struct listener	*l = *lp;
+	struct stat	 st;
+
+	if (l == NULL)
+		return;
+	*lp = NULL;
+	evconnlistener_free(l->evl);
+	while (!TAILQ_EMPTY(&l->conns))
+		listener_conn_free(TAILQ_FIRST(&l->conns));
+	/* Remove the socket file only if it is still the one we made. */
+	if (l->unix_path != NULL && lstat(l->unix_path, &st) == 0 &&
+	    S_ISSOCK(st.st_mode) && st.st_dev == l->unix_dev &&
+	    st.st_ino == l->unix_ino)
+		(void)unlink(l->unix_path);
+	free(l->unix_path);
+	free(l);
+}
+
+uint16_t
+listener_port(const struct listener *l)
+{
+	return l->port;
+}
+
+size_t
+listener_nconns(const struct listener *l)
+{
+	return l->nconns;
+}
+
+uint64_t
+listener_refused(const struct listener *l)
+{
+	return l->refused;
+}

@@ -1,0 +1,97 @@
+/*
+ * listener - accept plumbing shared by the protocol listeners: binds a TCP
+ * endpoint ("127.0.0.1:10045", "[::1]:10045") or a unix socket (mode,
+ * group; a stale socket file is replaced, any other file is refused),
+ * caps the connections per listener, and gives each accepted connection a
+ * bufferevent, an idle timeout and a log context such as
+ * "policy[127.0.0.1:41822]" (nginx's "while ..." context, rspamd's tag).
+ *
+ * The protocol side (policy.c) owns what it hangs on a connection and is
+ * told through on_close when the connection goes away for any reason
+ * (peer close, error, idle timeout, listener freed). Connections over the
+ * limit are closed at once and counted; the warning about it is rate
+ * limited. Loop thread only.
+ */
+#ifndef MW_LISTEN_LISTENER_H
+#define MW_LISTEN_LISTENER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/mem.h"
+
+struct event_base;
+struct bufferevent;
+
+#define LISTENER_MAX_NAME	16	/* bytes of a listener name ("policy") */
+#define LISTENER_CTX_LEN	80	/* "policy[<IPv6>:<port>]" and NUL */
+#define LISTENER_BACKLOG	511	/* listen(2) queue, as nginx and Redis */
+#define LISTENER_LINGER_SECS	2	/* reading after a protocol error */
+#define LISTENER_LINGER_BYTES	(1024 * 1024)	/* discarded before giving up */
+
+struct listener;
+struct listener_conn;
+
+/* A new connection. The callee sets its callbacks with
+   listener_conn_set_cb (nothing is read before that) or closes it. */
+typedef void listener_accept_fn(void *ctx, struct listener_conn *c);
+/* Readable data (on_read), or the connection is about to be freed
+   (on_close: the last call; the bufferevent is still valid inside). */
+typedef void listener_conn_fn(struct listener_conn *c, void *ctx);
+
+struct listener_limits {
+	uint32_t	 max_connections;	/* 0: no limit */
+	uint64_t	 idle_timeout;		/* seconds a read may wait; 0: none */
+};
+
+/* Binds and listens on endpoint ("IPv4:port", "[IPv6]:port"; port 0
+   picks a free one, see listener_port). name ("policy") prefixes every
+   log context; it is copied. 0, or -1 with *error_r (malloc'd). */
+int	 listener_new_tcp(struct event_base *base, const char *name,
+	    const char *endpoint, const struct listener_limits *limits,
+	    listener_accept_fn *fn, void *ctx, struct listener **l_r,
+	    char **error_r) MW_MUST_CHECK;
+/* Binds a unix socket at path with mode; group "" keeps the process's
+   group. A stale socket file at path is removed first; a path that is
+   not a socket is refused. The socket file is removed by listener_free. */
+int	 listener_new_unix(struct event_base *base, const char *name,
+	    const char *path, uint32_t mode, const char *group,
+	    const struct listener_limits *limits, listener_accept_fn *fn,
+	    void *ctx, struct listener **l_r, char **error_r) MW_MUST_CHECK;
+/* New limits; connections already open keep running (a lower
+   max_connections only refuses new ones). */
+void	 listener_set_limits(struct listener *l,
+	    const struct listener_limits *limits);
+/* Stops listening, closes every connection (on_close runs for each) and
+   removes a unix socket file. NULL-safe; clears *l. */
+void	 listener_free(struct listener **l);
+
+/* The TCP port actually bound (0 for unix sockets). */
+uint16_t listener_port(const struct listener *l);
+size_t	 listener_nconns(const struct listener *l);
+uint64_t listener_refused(const struct listener *l);
+
+/* --- connections ------------------------------------------------------ */
+
+void	 listener_conn_set_cb(struct listener_conn *c, listener_conn_fn *on_read,
+	    listener_conn_fn *on_close, void *ctx);
+struct bufferevent *listener_conn_bev(struct listener_conn *c);
+/* "policy[127.0.0.1:41822]", "policy[unix]". */
+const char *listener_conn_ctx(const struct listener_conn *c);
+/* Writes data now if the socket takes it (the common case costs one
+   write(2) and no epoll change), else queues the rest in the output
+   evbuffer. */
+void	 listener_conn_write(struct listener_conn *c, const void *data,
+	    size_t len);
+/* Frees the connection now (on_close runs first). Unsent output is lost. */
+void	 listener_conn_close(struct listener_conn *c);
+/* After a protocol error: sends what is queued, then half-closes, reads
+   and discards what the peer still sends (at most LISTENER_LINGER_BYTES
+   for LISTENER_LINGER_SECS) and closes. Without this, unread input makes
+   the kernel answer with a RST that can destroy the error reply before
+   the peer reads it. on_read is not called any more; on_close runs
+   now. */
+void	 listener_conn_close_after_write(struct listener_conn *c);
+
+#endif

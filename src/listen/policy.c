@@ -1,0 +1,383 @@
+/*
+ * policy - the Postfix policy delegation server; see policy.h.
+ *
+ * Per connection: an arena holding the request being parsed (reset after
+ * each answer) and at most one decision in flight. While the engine
+ * decides (a DNSBL lookup), reading is off, so pipelined requests wait in
+ * the input buffer and are answered in order. The input buffer is capped
+ * by the read watermark (POLICY_MAX_LINE + 1 bytes): a line that does not
+ * end within the cap is a protocol error, not a reason to buffer more.
+ * Hot path (cached verdict): one read, the parse, one send; no malloc
+ * beyond the arena's first chunk.
+ */
+#include "listen/policy.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/log.h"
+#include "core/slice.h"
+#include "engine/engine.h"
+#include "listen/listener.h"
+#include "listen/policy_parse.h"
+
+#define POLICY_MALFORMED_REPLY \
+	"action=DEFER_IF_PERMIT 4.3.0 malformed policy request\n\n"
+#define POLICY_REPLY_MAX	(POLICY_MAX_TEXT + 64)	/* action, status, LFs */
+
+struct policy_server {
+	struct event_base	*base;
+	const struct cfg	*cfg;
+	struct engine		*engine;
+	struct listener		*tcp, *unix_l;
+	struct policy_stats	 stats;
+};
+
+struct policy_conn {
+	struct policy_server	*ps;
+	struct listener_conn	*c;
+	struct mw_arena		*arena;
+	struct policy_req	 req;
+	struct engine_pending	*pending;	/* an asynchronous decision */
+	bool			 deciding;	/* inside engine_decide */
+};
+
+static void	policy_conn_process(struct policy_conn *pc);
+
+/* Appends s to out (at *len, capacity cap), control characters as '?',
+   cut at max bytes. Peer or admin text becomes one printable line. */
+static void
+policy_put_text(char *out, size_t *len, size_t cap, const char *s, size_t max)
+{
+	for (size_t i = 0; s[i] != '\0' && i < max && *len < cap; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		out[(*len)++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+	}
+}
+
+/* "5.7.1"-like: digit '.' 1-3 digits '.' 1-3 digits, first digit class. */
+static bool
+policy_status_ok(const char *s, char klass)
+{
+	size_t i = 0;
+
+	if (s == NULL || s[0] != klass || s[1] != '.')
+		return false;
+	for (int part = 0; part < 2; part++) {
+		size_t n = 0;
+
+		i = part == 0 ? 2 : i + 1;
+		while (s[i] >= '0' && s[i] <= '9' && n < 4) {
+			i++;
+			n++;
+		}
+		if (n == 0 || n > 3 || s[i] != (part == 0 ? '.' : '\0'))
+			return false;
+	}
+	return true;
+}
+
+static size_t
+policy_format_reply(const struct verdict *v, char *out, size_t cap)
+{
+	const char	*action, *status, *text;
+	size_t		 len = 0;
+	char		 klass;
+
+	switch (v->kind) {
+	case VERDICT_REJECT:
+		action = "action=REJECT ";
+		klass = '5';
+		status = "5.7.1";
+		text = v->text;
+		break;
+	case VERDICT_DEFER:
+		/* DEFER_IF_PERMIT: a later restriction's reject still wins. */
+		action = "action=DEFER_IF_PERMIT ";
+		klass = '4';
+		status = "4.7.1";
+		text = v->text;
+		break;
+	case VERDICT_WARN:
+		action = "action=WARN ";
+		klass = 0;
+		status = NULL;
+		text = v->reason;
+		break;
+	case VERDICT_DUNNO:
+	default:
+		memcpy(out, "action=DUNNO\n\n", 14);
+		return 14;
+	}
+	if (klass != 0 && policy_status_ok(v->status, klass))
+		status = v->status;
+	len = strlen(action);
+	memcpy(out, action, len);
+	if (status != NULL) {
+		memcpy(out + len, status, strlen(status));
+		len += strlen(status);
+		if (text != NULL && text[0] != '\0')
+			out[len++] = ' ';
+	}
+	if (text != NULL)
+		policy_put_text(out, &len, cap - 2, text, POLICY_MAX_TEXT);
+	while (len > 0 && out[len - 1] == ' ')
+		len--;	/* "action=WARN" when there is no reason */
+	out[len++] = '\n';
+	out[len++] = '\n';
+	return len;
+}
+
+static void
+policy_conn_reset(struct policy_conn *pc)
+{
+	mw_arena_reset(pc->arena);
+	policy_req_init(&pc->req);
+}
+
+static void
+policy_conn_on_verdict(void *ctx, const struct verdict *v)
+{
+	struct policy_conn	*pc = ctx;
+	char			 reply[POLICY_REPLY_MAX];
+	size_t			 len;
+
+	len = policy_format_reply(v, reply, sizeof(reply));
+	listener_conn_write(pc->c, reply, len);
+	if ((size_t)v->kind < MW_N_ELEMENTS(pc->ps->stats.verdicts))
+		pc->ps->stats.verdicts[v->kind]++;
+	if (log_is_debug())
+		log_debug("%s: client %s: %.*s", listener_conn_ctx(pc->c),
+		    pc->req.client_address[0] != '\0' ?
+		    pc->req.client_address : "unknown", (int)(len - 2), reply);
+	if (pc->deciding)
+		return;	/* synchronous: policy_conn_process carries on */
+	/* Asynchronous (the engine's DNSBL callback): pc->pending is about
+	   to be freed by the engine. Read again; what is already buffered
+	   is parsed from a deferred callback, not from inside the engine. */
+	pc->pending = NULL;
+	policy_conn_reset(pc);
+	bufferevent_enable(listener_conn_bev(pc->c), EV_READ);
+	if (evbuffer_get_length(bufferevent_get_input(
+	    listener_conn_bev(pc->c))) > 0)
+		bufferevent_trigger(listener_conn_bev(pc->c), EV_READ,
+		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+}
+
+static void
+policy_conn_decide(struct policy_conn *pc)
+{
+	struct observation	 obs = {
+		.listener = "policy",
+		.addr = pc->req.addr,
+		.has_addr = pc->req.has_addr,
+		.server_port = pc->req.port,
+		.protocol_state = pc->req.protocol_state,
+		.client_name = pc->req.client_name,
+		.helo = pc->req.helo_name,
+		.sender = pc->req.sender,
+		.recipient = pc->req.recipient,
+		.sasl_username = pc->req.sasl_username,
+		.policy_context = pc->req.policy_context,
+		.instance = pc->req.instance,
+	};
+	struct engine_pending	*p;
+
+	pc->ps->stats.requests++;
+	pc->deciding = true;
+	p = engine_decide(pc->ps->engine, &obs, pc->arena,
+	    policy_conn_on_verdict, pc);
+	pc->deciding = false;
+	if (p == NULL) {
+		policy_conn_reset(pc);
+		return;
+	}
+	pc->pending = p;
+	bufferevent_disable(listener_conn_bev(pc->c), EV_READ);
+}
+
+static void
+policy_conn_malformed(struct policy_conn *pc, const char *error)
+{
+	pc->ps->stats.malformed++;
+	log_warn("%s: malformed request: %s; closing",
+	    listener_conn_ctx(pc->c), error);
+	listener_conn_write(pc->c, POLICY_MALFORMED_REPLY,
+	    sizeof(POLICY_MALFORMED_REPLY) - 1);
+	/* Runs policy_conn_on_close: pc is gone after this. */
+	listener_conn_close_after_write(pc->c);
+}
+
+static void
+policy_conn_process(struct policy_conn *pc)
+{
+	struct evbuffer	*in = bufferevent_get_input(listener_conn_bev(pc->c));
+	const char	*error = NULL;
+	size_t		 len, used;
+	int		 ret;
+
+	while (pc->pending == NULL && (len = evbuffer_get_length(in)) > 0) {
+		/* Normally one chain: the request arrived in one read. */
+		const char *data = (const char *)evbuffer_pullup(in, -1);
+
+		if (data == NULL)
+			mw_panic("evbuffer_pullup: out of memory");
+		ret = policy_parse_feed(&pc->req, data, len, pc->arena, &used,
+		    &error);
+		if (ret < 0) {
+			policy_conn_malformed(pc, error);
+			return;
+		}
+		evbuffer_drain(in, used);
+		if (ret == 0)
+			break;
+		policy_conn_decide(pc);
+	}
+}
+
+static void
+policy_conn_on_read(struct listener_conn *c, void *ctx)
+{
+	(void)c;
+	policy_conn_process(ctx);
+}
+
+static void
+policy_conn_on_close(struct listener_conn *c, void *ctx)
+{
+	struct policy_conn *pc = ctx;
+
+	(void)c;
+	/* A decision in flight for a peer that left: its verdict is not
+	   wanted, and pc must not be called back. */
+	engine_cancel(&pc->pending);
+	pc->ps->stats.connections--;
+	mw_arena_free(&pc->arena);
+	free(pc);
+}
+
+static void
+policy_on_accept(void *ctx, struct listener_conn *c)
+{
+	struct policy_server	*ps = ctx;
+	struct policy_conn	*pc = mw_calloc(1, sizeof(*pc));
+
+	pc->ps = ps;
+	pc->c = c;
+	pc->arena = mw_arena_new(POLICY_ARENA_CHUNK);
+	policy_req_init(&pc->req);
+	ps->stats.connections++;
+	ps->stats.connections_total++;
+	/* The input never holds more than one line past the cap. */
+	bufferevent_setwatermark(listener_conn_bev(c), EV_READ, 0,
+	    POLICY_MAX_LINE + 1);
+	listener_conn_set_cb(c, policy_conn_on_read, policy_conn_on_close, pc);
+}
+
+static void
+policy_limits(const struct cfg *cfg, struct listener_limits *lim)
+{
+	*lim = (struct listener_limits){
+		.max_connections = cfg->policy.max_connections,
+		.idle_timeout = cfg->policy.idle_timeout,
+	};
+}
+
+int
+policy_server_new(struct event_base *base, const struct cfg *cfg,
+    struct engine *e, struct policy_server **ps_r, char **error_r)
+{
+	struct policy_server	*ps = mw_calloc(1, sizeof(*ps));
+	struct listener_limits	 lim;
+
+	*ps_r = NULL;
+	ps->base = base;
+	ps->cfg = cfg;
+	ps->engine = e;
+	policy_limits(cfg, &lim);
+	if (cfg->policy.listen[0] != '\0' &&
+	    listener_new_tcp(base, "policy", cfg->policy.listen, &lim,
+	    policy_on_accept, ps, &ps->tcp, error_r) < 0)
+		goto fail;
+	if (cfg->policy.unix_socket[0] != '\0' &&
+	    listener_new_unix(base, "policy", cfg->policy.unix_socket,
+	    cfg->policy.unix_socket_mode, cfg->policy.unix_socket_group, &lim,
+	    policy_on_accept, ps, &ps->unix_l, error_r) < 0)
+		goto fail;
+	if (ps->tcp == NULL && ps->unix_l == NULL) {
+		*error_r = mw_strdup("policy: neither listen nor unix_socket "
+		    "is set; nothing to serve (set [policy] listen)");
+		goto fail;
+	}
+	if (ps->tcp != NULL)
+		log_info("policy: listening on %s", cfg->policy.listen);
+	if (ps->unix_l != NULL)
+		log_info("policy: listening on %s", cfg->policy.unix_socket);
+	*ps_r = ps;
+	return 0;
+fail:
+	policy_server_free(&ps);
+	return -1;
+}
+
+static bool
+policy_str_changed(const char *a, const char *b)
+{
+	return strcmp(a, b) != 0;
+}
+
+void
+policy_server_reload(struct policy_server *ps, const struct cfg *cfg)
+{
+	const struct cfg	*old = ps->cfg;
+	struct listener_limits	 lim;
+
+	if (policy_str_changed(old->policy.listen, cfg->policy.listen) ||
+	    policy_str_changed(old->policy.unix_socket,
+	    cfg->policy.unix_socket) ||
+	    policy_str_changed(old->policy.unix_socket_group,
+	    cfg->policy.unix_socket_group) ||
+	    old->policy.unix_socket_mode != cfg->policy.unix_socket_mode)
+		log_warn("policy: listen, unix_socket, unix_socket_mode or "
+		    "unix_socket_group changed; keeping the current sockets "
+		    "until a restart");
+	ps->cfg = cfg;
+	policy_limits(cfg, &lim);
+	if (ps->tcp != NULL)
+		listener_set_limits(ps->tcp, &lim);
+	if (ps->unix_l != NULL)
+		listener_set_limits(ps->unix_l, &lim);
+}
+
+void
+policy_server_free(struct policy_server **psp)
+{
+	struct policy_server *ps = *psp;
+
+	if (ps == NULL)
+		return;
+	*psp = NULL;
+	listener_free(&ps->tcp);
+	listener_free(&ps->unix_l);
+	free(ps);
+}
+
+void
+policy_server_get_stats(const struct policy_server *ps,
+    struct policy_stats *s_r)
+{
+	*s_r = ps->stats;
+}
+
+uint16_t
+policy_server_port(const struct policy_server *ps)
+{
+	return ps->tcp != NULL ? listener_port(ps->tcp) : 0;
+}
