@@ -161,11 +161,12 @@ ban_add(struct cli *c, int argc, char **argv)
 		ban = json_object_get(reply, "ban");
 		e = json_object_get(ban, "expires");
 		if (json_is_integer(e))
-			printf("banned %s %s (until %s): %s\n", jstr(ban, "address"),
-			    expiry_text((int64_t)json_integer_value(e),
-			    (int64_t)time(NULL), exp, sizeof(exp)),
-			    time_local((int64_t)json_integer_value(e), until,
-			    sizeof(until)), jstr(ban, "reason"));
+			printf("banned %s for %s (until %s): %s\n",
+			    jstr(ban, "address"), duration_short(
+			    (int64_t)json_integer_value(e) - (int64_t)time(NULL),
+			    exp, sizeof(exp)), time_local((int64_t)
+			    json_integer_value(e), until, sizeof(until)),
+			    jstr(ban, "reason"));
 		else
 			printf("banned %s permanently: %s\n", jstr(ban, "address"),
 			    jstr(ban, "reason"));

@@ -60,7 +60,14 @@ admin_parse_object(const char *body, size_t len, bool empty_ok,
 		    "%u bytes", ADMIN_MAX_BODY);
 		return NULL;
 	}
-	o = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	o = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY,
+	    &jerr);
+	if (o == NULL && strncmp(jerr.text, "duplicate object key", 20) == 0) {
+		*error_r = mw_arena_printf(a, "the request body has a member "
+		    "twice (line %d, column %d): give each member once",
+		    jerr.line, jerr.column);
+		return NULL;
+	}
 	if (o == NULL) {
 		*error_r = mw_arena_printf(a, "the request body is not valid JSON "
 		    "(line %d, column %d: %s): send an object such as %s",
