@@ -229,6 +229,17 @@ listener_conn_write(struct listener_conn *c, const void *data, size_t len)
 }
 
 void
+listener_conn_set_idle_timer(struct listener_conn *c, bool on)
+{
+	if (c->state != LISTENER_CONN_OPEN)
+		return;
+	if (on)
+		listener_conn_apply_timeouts(c);
+	else
+		bufferevent_set_timeouts(c->bev, NULL, NULL);
+}
+
+void
 listener_conn_close(struct listener_conn *c)
 {
 	listener_conn_free(c);

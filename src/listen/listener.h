@@ -84,6 +84,9 @@ const char *listener_conn_ctx(const struct listener_conn *c);
    evbuffer. */
 void	 listener_conn_write(struct listener_conn *c, const void *data,
 	    size_t len);
+/* Turns the idle timeout off (while the server, not the peer, is the one
+   being slow) or back on. */
+void	 listener_conn_set_idle_timer(struct listener_conn *c, bool on);
 /* Frees the connection now (on_close runs first). Unsent output is lost. */
 void	 listener_conn_close(struct listener_conn *c);
 /* After a protocol error: sends what is queued, then half-closes, reads

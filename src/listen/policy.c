@@ -3,8 +3,9 @@
  *
  * Per connection: an arena holding the request being parsed (reset after
  * each answer) and at most one decision in flight. While the engine
- * decides (a DNSBL lookup), reading is off, so pipelined requests wait in
- * the input buffer and are answered in order. The input buffer is capped
+ * decides (a DNSBL lookup), nothing is parsed, so pipelined requests wait
+ * in the input buffer and are answered in order; reading itself stays on
+ * (up to the watermark) so a peer that leaves cancels its decision. The input buffer is capped
  * by the read watermark (POLICY_MAX_LINE + 1 bytes): a line that does not
  * end within the cap is a protocol error, not a reason to buffer more.
  * Hot path (cached verdict): one read, the parse, one send; no malloc
@@ -160,11 +161,11 @@ policy_conn_on_verdict(void *ctx, const struct verdict *v)
 	if (pc->deciding)
 		return;	/* synchronous: policy_conn_process carries on */
 	/* Asynchronous (the engine's DNSBL callback): pc->pending is about
-	   to be freed by the engine. Read again; what is already buffered
-	   is parsed from a deferred callback, not from inside the engine. */
+	   to be freed by the engine. What is already buffered is parsed
+	   from a deferred callback, not from inside the engine. */
 	pc->pending = NULL;
 	policy_conn_reset(pc);
-	bufferevent_enable(listener_conn_bev(pc->c), EV_READ);
+	listener_conn_set_idle_timer(pc->c, true);
 	if (evbuffer_get_length(bufferevent_get_input(
 	    listener_conn_bev(pc->c))) > 0)
 		bufferevent_trigger(listener_conn_bev(pc->c), EV_READ,
@@ -199,8 +200,14 @@ policy_conn_decide(struct policy_conn *pc)
 		policy_conn_reset(pc);
 		return;
 	}
+	/* Reading stays on, so a peer that leaves is noticed (and the
+	   decision cancelled), but nothing more is parsed until the answer
+	   is out: policy_conn_process stops while pc->pending is set, and
+	   the read watermark bounds what waits in the input buffer. The
+	   idle timer is off meanwhile: the wait is the engine's, not the
+	   peer's. */
 	pc->pending = p;
-	bufferevent_disable(listener_conn_bev(pc->c), EV_READ);
+	listener_conn_set_idle_timer(pc->c, false);
 }
 
 static void
