@@ -285,7 +285,7 @@ if has_server mailward; then
 		echo "negative_ttl = 1h"
 		echo "[dnsbl:bench]"
 		echo "zone = $ZONE"
-		echo "weights = \"127.0.0.2=2\""
+		echo "weights = 127.0.0.2=2"
 		echo "[lists]"
 		while read -r c; do echo "allow = $c"; done < "$WORK/fixtures/allow.cidr"
 		while read -r c; do echo "deny = $c"; done < "$WORK/fixtures/deny.cidr"
