@@ -39,10 +39,16 @@ fail() { MW_FAILED=$((MW_FAILED + 1)); printf 'FAIL - %s\n' "$*"; }
 note() { printf '     # %s\n' "$*"; }
 skip_all() { printf 'SKIP - %s: %s\n' "$MW_TEST" "$*"; MW_SKIPPED=1; exit 77; }
 
-# check DESC CMD...: ok when CMD succeeds.
+# check DESC CMD...: ok when CMD succeeds (its output is shown only when
+# it fails).
 check() {
-	local desc=$1; shift
-	if "$@"; then ok "$desc"; else fail "$desc"; fi
+	local desc=$1 rc; shift
+	"$@" >"${T:-/tmp}/check.out" 2>&1; rc=$?
+	if [ "$rc" -eq 0 ]; then ok "$desc"; return 0; fi
+	fail "$desc (exit $rc)"
+	head -n 5 "${T:-/tmp}/check.out" | sed 's/^/     | /'
+	[ "${1:-}" = mwcli ] && head -n 3 "$T/cli.last.err" | sed 's/^/     | /'
+	return 1
 }
 
 # mw_init NAME: temp dir, traps, binaries present.
@@ -217,6 +223,13 @@ mwcli() {
 	local rc=$?
 	cat "$T/cli.last.err" >>"$T/cli.err"
 	return $rc
+}
+
+# mwcli_to FILE DESC ARGS...: mwcli ARGS with stdout in FILE; ok/fail DESC.
+mwcli_to() {
+	local file=$1 desc=$2; shift 2
+	if mwcli "$@" >"$file"; then ok "$desc"
+	else fail "$desc (exit $?): $(head -n2 "$T/cli.last.err" | tr '\n' ' ')"; return 1; fi
 }
 
 # --------------------------------------------------------- policy requests

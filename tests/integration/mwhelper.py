@@ -16,10 +16,13 @@
                                         its FIELD); exit 1 when there is none
   mwhelper.py same-lines SNIPPET DOC    exit 0 when the non-comment lines of
                                         SNIPPET appear in DOC, consecutively
-  mwhelper.py send HOST PORT HEXBYTES [WAIT]
-                                        send raw bytes, print what comes back
-                                        (until close or WAIT seconds, default 3)
-                                        and "closed" when the peer closed
+  mwhelper.py send HOST PORT BYTES_EXPR [WAIT]
+                                        send the bytes of the Python expression
+                                        BYTES_EXPR (e.g. 'b"x\\n" * 9', written
+                                        by the test itself), print what comes
+                                        back (until close or WAIT seconds,
+                                        default 3) and "closed" when the peer
+                                        closed
 Only loopback addresses are ever used.
 """
 import json
@@ -163,7 +166,8 @@ def main(argv):
         sys.exit("%s: the lines of %s are not there (first: %r)"
                  % (argv[3], argv[2], want[0] if want else ""))
     elif cmd == "send":
-        send(argv[2], int(argv[3]), bytes.fromhex(argv[4]),
+        data = eval(argv[4], {"__builtins__": {"bytes": bytes, "range": range}})
+        send(argv[2], int(argv[3]), data,
              float(argv[5]) if len(argv) > 5 else 3.0)
     else:
         sys.exit(__doc__)

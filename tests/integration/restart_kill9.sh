@@ -9,22 +9,22 @@ mw_init restart_kill9
 mw_write_config "$T/mailward.conf"
 start_mailwardd
 
-check "cli: ban add 203.0.113.9 --for 2h" mwcli ban add 203.0.113.9 --for 2h --reason "kill9 test" >/dev/null
-check "cli: ban add 203.0.113.77" mwcli ban add 203.0.113.77 --reason "to be deleted" >/dev/null
-check "cli: ban list --json (before)" mwcli ban list --json >"$T/bans.before.json"
+check "cli: ban add 203.0.113.9 --for 2h" mwcli ban add 203.0.113.9 --for 2h --reason "kill9 test"
+check "cli: ban add 203.0.113.77" mwcli ban add 203.0.113.77 --reason "to be deleted"
+mwcli_to "$T/bans.before.json" "cli: ban list --json (before)" ban list --json
 exp_before=$($MW_HELPER json-find "$T/bans.before.json" address 203.0.113.9 expires)
 check "ban 203.0.113.9 has an expiry before the restart ($exp_before)" \
     test -n "$exp_before" -a "$exp_before" != null
-check "cli: allow add 192.0.2.0/24" mwcli allow add 192.0.2.0/24 >/dev/null
-check "cli: deny add 198.51.100.0/24" mwcli deny add 198.51.100.0/24 >/dev/null
-check "cli: deny add 2001:db8:dead::/48" mwcli deny add 2001:db8:dead::/48 >/dev/null
-check "cli: ban add 2001:db8:bad::7 --permanent" mwcli ban add 2001:db8:bad::7 --permanent >/dev/null
-check "cli: ban del 203.0.113.77" mwcli ban del 203.0.113.77 >/dev/null
+check "cli: allow add 192.0.2.0/24" mwcli allow add 192.0.2.0/24
+check "cli: deny add 198.51.100.0/24" mwcli deny add 198.51.100.0/24
+check "cli: deny add 2001:db8:dead::/48" mwcli deny add 2001:db8:dead::/48
+check "cli: ban add 2001:db8:bad::7 --permanent" mwcli ban add 2001:db8:bad::7 --permanent
+check "cli: ban del 203.0.113.77" mwcli ban del 203.0.113.77
 kill9_mailwardd	# immediately after the CLI returned
 ok "mailwardd killed with SIGKILL right after the last CLI command"
 
 start_mailwardd
-check "cli: ban list --json (after)" mwcli ban list --json >"$T/bans.after.json"
+mwcli_to "$T/bans.after.json" "cli: ban list --json (after)" ban list --json
 check "ban 203.0.113.9 survived" $MW_HELPER json-find "$T/bans.after.json" address 203.0.113.9
 check "permanent IPv6 ban survived" $MW_HELPER json-find "$T/bans.after.json" address 2001:db8:bad::7
 if $MW_HELPER json-find "$T/bans.after.json" address 203.0.113.77 >/dev/null; then
@@ -39,9 +39,9 @@ check "permanent ban has expires null (got $exp6)" test "$exp6" = null
 reason=$($MW_HELPER json-find "$T/bans.after.json" address 203.0.113.9 reason)
 check "ban keeps its reason ('$reason')" test "$reason" = "kill9 test"
 
-check "cli: allow list --json" mwcli allow list --json >"$T/allow.json"
+mwcli_to "$T/allow.json" "cli: allow list --json" allow list --json
 check "allow entry survived" $MW_HELPER json-find "$T/allow.json" network 192.0.2.0/24
-check "cli: deny list --json" mwcli deny list --json >"$T/deny.json"
+mwcli_to "$T/deny.json" "cli: deny list --json" deny list --json
 check "deny entry survived" $MW_HELPER json-find "$T/deny.json" network 198.51.100.0/24
 check "IPv6 deny entry survived" $MW_HELPER json-find "$T/deny.json" network 2001:db8:dead::/48
 
@@ -58,9 +58,9 @@ expect_policy "allowed network passes after restart" 192.0.2.5 '^(DUNNO|OK)$'
 expect_policy "deleted ban no longer enforced" 203.0.113.77 '^DUNNO$'
 
 # A second kill -9 right after a delete and an add, restart again.
-check "cli: ban del 203.0.113.9" mwcli ban del 203.0.113.9 >/dev/null
-check "cli: deny del 198.51.100.0/24" mwcli deny del 198.51.100.0/24 >/dev/null
-check "cli: ban add 203.0.113.10" mwcli ban add 203.0.113.10 >/dev/null
+check "cli: ban del 203.0.113.9" mwcli ban del 203.0.113.9
+check "cli: deny del 198.51.100.0/24" mwcli deny del 198.51.100.0/24
+check "cli: ban add 203.0.113.10" mwcli ban add 203.0.113.10
 kill9_mailwardd
 start_mailwardd
 expect_policy "ban deleted before the 2nd kill -9 stays deleted" 203.0.113.9 '^DUNNO$'

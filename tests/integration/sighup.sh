@@ -65,6 +65,15 @@ else
 	fail "cli reload of a broken config fails and names file:line (exit $rc)"
 	sed 's/^/     | /' "$T/reload.out" "$T/cli.last.err"
 fi
+# With --socket the CLI need not read the broken file itself: the daemon
+# refuses the reload, exit 1 (mailward(1)).
+"$MW_CLI" --socket "$MW_ADMIN_SOCK" reload >"$T/reload2.out" 2>"$T/reload2.err"; rc=$?
+if [ "$rc" -eq 1 ] && grep -qE 'mailward\.conf:[0-9]+: .*treshold' "$T/reload2.out" "$T/reload2.err"; then
+	ok "cli --socket reload of a broken config: exit 1, names file:line"
+else
+	fail "cli --socket reload of a broken config: want exit 1 and file:line, got exit $rc"
+	sed 's/^/     | /' "$T/reload2.out" "$T/reload2.err"
+fi
 cp "$T/good.conf" "$T/mailward.conf"
 sed -i 's|^deny = 203.0.113.50$||' "$T/mailward.conf"
 check "cli reload of the fixed config succeeds" mwcli reload

@@ -31,7 +31,7 @@ start_mailwardd
 MW_SUBMISSION_PORT=$(free_tcp_port)
 start_dovecot_auth alice@test.example 's3cret-pw'
 start_postfix
-check "cli: ban add 127.0.0.30" mwcli ban add 127.0.0.30 --reason "stolen password" >/dev/null
+check "cli: ban add 127.0.0.30" mwcli ban add 127.0.0.30 --reason "stolen password"
 
 # Port 25 first: the DNSBL-listed address is refused there.
 expect_smtp "port 25, not authenticated, DNSBL-listed" 127.0.0.2 reject 'mailward-test: '
@@ -43,7 +43,7 @@ expect_smtp "submission, authenticated, DNSBL-listed address (blocklists skipped
     127.0.0.2 accept "" "${AUTH[@]}"
 expect_smtp "submission, authenticated, denied address" 127.0.0.20 reject 'mailward-test: ' "${AUTH[@]}"
 expect_smtp "submission, authenticated, banned address" 127.0.0.30 reject 'mailward-test: ' "${AUTH[@]}"
-check "cli: ban del 127.0.0.30" mwcli ban del 127.0.0.30 >/dev/null
+check "cli: ban del 127.0.0.30" mwcli ban del 127.0.0.30
 expect_smtp "submission, authenticated, unbanned address" 127.0.0.30 accept "" "${AUTH[@]}"
 expect_smtp "submission, not authenticated: Postfix's own reject" 127.0.0.5 reject 'Access denied' --tls
 
