@@ -445,6 +445,37 @@ test_policy_io_limit(void **state)
 	close(c);
 }
 
+/* Reload: new limits apply to new connections; open ones keep running. */
+static void
+test_policy_io_reload(void **state)
+{
+	struct fixture		*f = *state;
+	struct cfg		*cfg = NULL;
+	char			 conf[512], buf[256];
+	char			*error = NULL;
+	bool			 closed;
+	int			 a = client_connect(f), b;
+
+	snprintf(conf, sizeof(conf), "[daemon]\nstate_dir = %s\nuser =\n"
+	    "[policy]\nlisten =\nunix_socket = %s\nmax_connections = 1\n"
+	    "[dnsbl]\nenabled = no\n", f->dir, f->sock);
+	assert_int_equal(cfg_load_string(conf, strlen(conf), "t.conf", &cfg,
+	    &error), 0);
+	policy_server_reload(f->ps, cfg);
+	b = client_connect(f);
+	assert_int_equal(client_recv(f, b, buf, sizeof(buf), 0, 1, &closed), 0);
+	assert_true(closed);
+	client_send(f, a, REQ("198.51.100.4"), sizeof(REQ("198.51.100.4")) - 1);
+	client_recv(f, a, buf, sizeof(buf), sizeof(DENY_REPLY("198.51.100.4")) - 1,
+	    5, &closed);
+	assert_string_equal(buf, DENY_REPLY("198.51.100.4"));
+	close(a);
+	close(b);
+	/* Back to the fixture's cfg before the test's one is freed. */
+	policy_server_reload(f->ps, f->cfg);
+	cfg_free(&cfg);
+}
+
 /* A stale socket file is replaced; any other file is left alone. */
 static void
 test_policy_io_socket_file(void **state)
@@ -582,6 +613,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_io_limit,
 		    setup_limit2, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_io_reload,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_io_socket_file,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_io_tcp,
