@@ -533,6 +533,13 @@ admin_check_on_close(struct evhttp_connection *evcon, void *arg)
 	(void)evcon;
 	log_debug("admin: check: the client went away; lookup cancelled");
 	engine_cancel(&c->pending);
+	/* libevent 2.1 detaches an unanswered request from a connection that
+	   failed (EOF, timeout) and leaves it to us; one still attached is
+	   freed with the connection right after this callback. (2.1.12 does
+	   not read while a request waits, so this runs only on shutdown
+	   paths of newer versions.) */
+	if (evhttp_request_get_connection(c->req) == NULL)
+		evhttp_request_free(c->req);
 	admin_check_free(c);
 }
 
