@@ -95,6 +95,35 @@ cli_opt_name_len(const char *arg)
 	return eq != NULL ? (size_t)(eq - arg) : strlen(arg);
 }
 
+/* The name of positional argument n in a usage line: its n-th word in
+   capitals outside brackets ("ADDR" of "mailward ban del ADDR"). */
+static const char *
+cli_usage_arg(const char *usage, size_t n)
+{
+	static char	 word[32];
+	size_t		 depth = 0, len;
+	const char	*p = usage;
+
+	while (*p != '\0') {
+		if (*p == '[')
+			depth++;
+		else if (*p == ']' && depth > 0)
+			depth--;
+		for (len = 0; p[len] >= 'A' && p[len] <= 'Z'; len++)
+			;
+		if (len > 0 && depth == 0 && (p == usage || p[-1] == ' ') &&
+		    (p[len] == ' ' || p[len] == '\0')) {
+			if (n-- == 0 && len < sizeof(word)) {
+				memcpy(word, p, len);
+				word[len] = '\0';
+				return word;
+			}
+		}
+		p += len > 0 ? len : 1;
+	}
+	return "argument";
+}
+
 enum cli_parse_result
 cli_parse_args(struct cli *c, const char *usage, int argc, char **argv,
     const struct cli_opt *opts, size_t nopts, const char **pos,
@@ -154,7 +183,8 @@ cli_parse_args(struct cli *c, const char *usage, int argc, char **argv,
 		}
 	}
 	if (npos < min_pos) {
-		(void)cli_usage_error(usage, "missing argument");
+		(void)cli_usage_error(usage, "missing %s", cli_usage_arg(usage,
+		    npos));
 		return CLI_PARSE_ERROR;
 	}
 	*npos_r = npos;
