@@ -86,8 +86,14 @@ jint(json_t *o, const char *key)
 static int
 cli_unreachable(struct cli *c, const char *what, int err)
 {
-	cli_error("%s mailwardd at %s: %s (is mailwardd running? see --socket "
-	    "/ -c)", what, c->socket, err != 0 ? strerror(err) : "no answer");
+	if (err == EACCES || err == EPERM)
+		cli_error("%s mailwardd at %s: %s (the socket allows its owner "
+		    "and [admin] group only: run as root or join that group)",
+		    what, c->socket, strerror(err));
+	else
+		cli_error("%s mailwardd at %s: %s (is mailwardd running? see "
+		    "--socket / -c)", what, c->socket, err != 0 ?
+		    strerror(err) : "no answer");
 	if (c->config_note != NULL)
 		cli_error("note: the configuration could not be read, so the "
 		    "default socket was tried: %s", c->config_note);
