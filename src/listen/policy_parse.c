@@ -5,23 +5,33 @@
  */
 #include "listen/policy_parse.h"
 
-#include <stddef.h>
 #include <string.h>
 
 #define POLICY_ERR_TEXT	40	/* bytes of a peer value quoted in an error */
 
 /* The attributes kept; every other name is ignored. */
+enum policy_attr_id {
+	PA_REQUEST, PA_PROTOCOL_STATE, PA_CLIENT_ADDRESS, PA_CLIENT_NAME,
+	PA_REVERSE_CLIENT_NAME, PA_HELO_NAME, PA_SENDER, PA_RECIPIENT,
+	PA_RECIPIENT_COUNT, PA_INSTANCE, PA_SASL_USERNAME, PA_SASL_METHOD,
+	PA_SERVER_ADDRESS, PA_SERVER_PORT, PA_POLICY_CONTEXT, PA_QUEUE_ID,
+	PA_SIZE,
+};
+
 static const struct policy_attr {
-	const char	*name;
-	size_t		 name_len;
-	size_t		 offset;	/* of the const char * in policy_req */
+	struct mw_slice		 name;
+	enum policy_attr_id	 id;
 } policy_attrs[] = {
-#define A(n)	{ #n, sizeof(#n) - 1, offsetof(struct policy_req, n) }
-	A(request), A(protocol_state), A(client_address), A(client_name),
-	A(reverse_client_name), A(helo_name), A(sender), A(recipient),
-	A(recipient_count), A(instance), A(sasl_username), A(sasl_method),
-	A(server_address), A(server_port), A(policy_context), A(queue_id),
-	A(size),
+#define A(n, id)	{ { #n, sizeof(#n) - 1 }, id }
+	A(request, PA_REQUEST), A(protocol_state, PA_PROTOCOL_STATE),
+	A(client_address, PA_CLIENT_ADDRESS), A(client_name, PA_CLIENT_NAME),
+	A(reverse_client_name, PA_REVERSE_CLIENT_NAME),
+	A(helo_name, PA_HELO_NAME), A(sender, PA_SENDER),
+	A(recipient, PA_RECIPIENT), A(recipient_count, PA_RECIPIENT_COUNT),
+	A(instance, PA_INSTANCE), A(sasl_username, PA_SASL_USERNAME),
+	A(sasl_method, PA_SASL_METHOD), A(server_address, PA_SERVER_ADDRESS),
+	A(server_port, PA_SERVER_PORT), A(policy_context, PA_POLICY_CONTEXT),
+	A(queue_id, PA_QUEUE_ID), A(size, PA_SIZE),
 #undef A
 };
 
@@ -33,11 +43,28 @@ policy_fail(const char **error_r, const char *error)
 }
 
 static const char **
-policy_attr_slot(struct policy_req *req, const struct policy_attr *pa)
+policy_attr_slot(struct policy_req *req, enum policy_attr_id id)
 {
-	/* offsetof into a struct of const char * members: no raw arithmetic
-	   on peer data, only on our own struct layout. */
-	return (const char **)(void *)((char *)req + pa->offset);
+	switch (id) {
+	case PA_REQUEST:		return &req->request;
+	case PA_PROTOCOL_STATE:		return &req->protocol_state;
+	case PA_CLIENT_ADDRESS:		return &req->client_address;
+	case PA_CLIENT_NAME:		return &req->client_name;
+	case PA_REVERSE_CLIENT_NAME:	return &req->reverse_client_name;
+	case PA_HELO_NAME:		return &req->helo_name;
+	case PA_SENDER:			return &req->sender;
+	case PA_RECIPIENT:		return &req->recipient;
+	case PA_RECIPIENT_COUNT:	return &req->recipient_count;
+	case PA_INSTANCE:		return &req->instance;
+	case PA_SASL_USERNAME:		return &req->sasl_username;
+	case PA_SASL_METHOD:		return &req->sasl_method;
+	case PA_SERVER_ADDRESS:		return &req->server_address;
+	case PA_SERVER_PORT:		return &req->server_port;
+	case PA_POLICY_CONTEXT:		return &req->policy_context;
+	case PA_QUEUE_ID:		return &req->queue_id;
+	case PA_SIZE:			return &req->size;
+	}
+	mw_panic("policy_attr_slot: attribute %d", (int)id);
 }
 
 void
@@ -45,18 +72,15 @@ policy_req_init(struct policy_req *req)
 {
 	*req = (struct policy_req){ 0 };
 	for (size_t i = 0; i < MW_N_ELEMENTS(policy_attrs); i++)
-		*policy_attr_slot(req, &policy_attrs[i]) = "";
+		*policy_attr_slot(req, policy_attrs[i].id) = "";
 }
 
 static const struct policy_attr *
 policy_attr_find(struct mw_slice name)
 {
 	for (size_t i = 0; i < MW_N_ELEMENTS(policy_attrs); i++) {
-		const struct policy_attr *pa = &policy_attrs[i];
-
-		if (pa->name_len == name.len &&
-		    memcmp(pa->name, name.ptr, name.len) == 0)
-			return pa;
+		if (mw_slice_eq(policy_attrs[i].name, name))
+			return &policy_attrs[i];
 	}
 	return NULL;
 }
@@ -134,7 +158,7 @@ policy_parse_line(struct policy_req *req, struct mw_slice line,
 		return -1;
 	}
 	if ((pa = policy_attr_find(name)) != NULL)
-		*policy_attr_slot(req, pa) = mw_slice_dup(arena, value);
+		*policy_attr_slot(req, pa->id) = mw_slice_dup(arena, value);
 	return 0;
 }
 
