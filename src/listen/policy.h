@@ -25,7 +25,6 @@
 struct event_base;
 struct engine;
 
-#define POLICY_MAX_TEXT		400	/* bytes of reply text after the action */
 #define POLICY_ARENA_CHUNK	4096	/* a 3.7 request with its copies fits */
 
 struct policy_server;

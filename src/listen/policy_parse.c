@@ -1,7 +1,8 @@
 /*
- * policy_parse - Postfix policy delegation request parser; see
- * policy_parse.h. Limits are checked on each line before its value is
- * copied; the request as a whole is validated at its empty line.
+ * policy_parse - Postfix policy delegation request parser and answer
+ * formatter; see policy_parse.h. Limits are checked on each line before
+ * its value is copied; the request as a whole is validated at its empty
+ * line.
  */
 #include "listen/policy_parse.h"
 
@@ -179,4 +180,92 @@ policy_parse_feed(struct policy_req *req, const char *data, size_t len,
 	if (rest.len > POLICY_MAX_LINE)
 		return policy_fail(error_r, "line longer than 4096 bytes");
 	return 0;
+}
+
+/* --- answers ---------------------------------------------------------- */
+
+/* Appends s to out (at *len, capacity cap), control characters as '?',
+   cut at max bytes. Peer or admin text becomes one printable line. */
+static void
+policy_put_text(char *out, size_t *len, size_t cap, const char *s, size_t max)
+{
+	for (size_t i = 0; s[i] != '\0' && i < max && *len < cap; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		out[(*len)++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
+	}
+}
+
+/* "5.7.1"-like: digit '.' 1-3 digits '.' 1-3 digits, first digit class. */
+static bool
+policy_status_ok(const char *s, char klass)
+{
+	size_t i = 0;
+
+	if (s == NULL || s[0] != klass || s[1] != '.')
+		return false;
+	for (int part = 0; part < 2; part++) {
+		size_t n = 0;
+
+		i = part == 0 ? 2 : i + 1;
+		while (s[i] >= '0' && s[i] <= '9' && n < 4) {
+			i++;
+			n++;
+		}
+		if (n == 0 || n > 3 || s[i] != (part == 0 ? '.' : '\0'))
+			return false;
+	}
+	return true;
+}
+
+size_t
+policy_reply_format(const struct verdict *v, char *out, size_t cap)
+{
+	const char	*action, *status, *text;
+	size_t		 len = 0;
+	char		 klass;
+
+	MW_ASSERT(cap >= POLICY_REPLY_MAX);
+	switch (v->kind) {
+	case VERDICT_REJECT:
+		action = "action=REJECT ";
+		klass = '5';
+		status = "5.7.1";
+		text = v->text;
+		break;
+	case VERDICT_DEFER:
+		/* DEFER_IF_PERMIT: a later restriction's reject still wins. */
+		action = "action=DEFER_IF_PERMIT ";
+		klass = '4';
+		status = "4.7.1";
+		text = v->text;
+		break;
+	case VERDICT_WARN:
+		action = "action=WARN ";
+		klass = 0;
+		status = NULL;
+		text = v->reason;
+		break;
+	case VERDICT_DUNNO:
+	default:
+		memcpy(out, "action=DUNNO\n\n", 14);
+		return 14;
+	}
+	if (klass != 0 && policy_status_ok(v->status, klass))
+		status = v->status;
+	len = strlen(action);
+	memcpy(out, action, len);
+	if (status != NULL) {
+		memcpy(&out[len], status, strlen(status));
+		len += strlen(status);
+		if (text != NULL && text[0] != '\0')
+			out[len++] = ' ';
+	}
+	if (text != NULL)
+		policy_put_text(out, &len, cap - 2, text, POLICY_MAX_TEXT);
+	while (len > 0 && out[len - 1] == ' ')
+		len--;	/* "action=WARN" when there is no reason */
+	out[len++] = '\n';
+	out[len++] = '\n';
+	return len;
 }

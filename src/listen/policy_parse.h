@@ -2,7 +2,8 @@
  * policy_parse - Postfix policy delegation request parser.
  *
  * "name=value" lines (LF only), ended by an empty line, become a struct
- * policy_req (protocols.md 1.1, 1.2). Pure: no I/O, no globals; the unit
+ * policy_req (protocols.md 1.1, 1.2); a verdict becomes the one-line
+ * answer (1.4). Pure: no I/O, no globals; the unit
  * test and tests/fuzz/fuzz_listen_policy.c drive it without a socket.
  * Postfix sends the request, but helo_name, sender, recipient and most
  * other values are chosen by the SMTP client: every limit is checked before
@@ -20,10 +21,13 @@
 #include "core/arena.h"
 #include "core/mem.h"
 #include "core/slice.h"
+#include "engine/engine.h"
 
 #define POLICY_MAX_LINE		4096	/* bytes in one line, without LF */
 #define POLICY_MAX_ATTRS	64	/* lines per request; 3.7 sends 29, later 32 */
 #define POLICY_MAX_REQUEST	32768	/* bytes per request, LFs included */
+#define POLICY_MAX_TEXT		400	/* reply text bytes; SMTP lines stop at 512 */
+#define POLICY_REPLY_MAX	(POLICY_MAX_TEXT + 64)	/* action, status, LFs */
 
 /* One request. The strings are NUL-terminated copies in the arena given
    to the parser, "" when the attribute was absent; they live until that
@@ -79,5 +83,14 @@ int	policy_parse_line(struct policy_req *req, struct mw_slice line,
 int	policy_parse_feed(struct policy_req *req, const char *data, size_t len,
 	    struct mw_arena *arena, size_t *used_r, const char **error_r)
 	    MW_MUST_CHECK;
+
+/* The answer to a request (protocols.md 1.4), "\n\n" included, into out
+   (size >= POLICY_REPLY_MAX); returns its length. DUNNO: "action=DUNNO";
+   REJECT: "action=REJECT <status> <text>" (status 5.7.1 unless v->status
+   is a valid 5.x.y); DEFER: "action=DEFER_IF_PERMIT <status> <text>"
+   (4.7.1 unless a valid 4.x.y; DEFER_IF_PERMIT so that a later reject
+   still wins); WARN: "action=WARN <reason>". Texts become one printable
+   line (control characters as '?'), cut at POLICY_MAX_TEXT bytes. */
+size_t	policy_reply_format(const struct verdict *v, char *out, size_t size);
 
 #endif

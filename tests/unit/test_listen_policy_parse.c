@@ -510,6 +510,83 @@ test_policy_parse_line_copies(void **state)
 	mw_arena_free(&a);
 }
 
+static void
+test_policy_reply_format(void **state)
+{
+	char			 ctl[] = "line one\r\nline\ttwo\x7f";
+	char			 long_text[POLICY_MAX_TEXT + 50];
+	char			 want_long[POLICY_MAX_TEXT + 100];
+	static const struct {
+		struct verdict	 v;
+		const char	*want;
+	} rows[] = {
+		{ { .kind = VERDICT_DUNNO }, "action=DUNNO\n\n" },
+		{ { .kind = VERDICT_DUNNO, .status = "5.7.1", .text = "x" },
+		  "action=DUNNO\n\n" },
+		{ { .kind = VERDICT_REJECT, .status = "5.7.1",
+		    .text = "Access denied: client 192.0.2.1 is on this server's "
+		    "deny list", .reason = "deny list 192.0.2.0/24" },
+		  "action=REJECT 5.7.1 Access denied: client 192.0.2.1 is on "
+		  "this server's deny list\n\n" },
+		{ { .kind = VERDICT_REJECT, .status = "5.7.25", .text = "t" },
+		  "action=REJECT 5.7.25 t\n\n" },
+		{ { .kind = VERDICT_REJECT, .status = NULL, .text = "t" },
+		  "action=REJECT 5.7.1 t\n\n" },
+		/* a status of the wrong class or shape is not passed on */
+		{ { .kind = VERDICT_REJECT, .status = "4.7.1", .text = "t" },
+		  "action=REJECT 5.7.1 t\n\n" },
+		{ { .kind = VERDICT_REJECT, .status = "5.7", .text = "t" },
+		  "action=REJECT 5.7.1 t\n\n" },
+		{ { .kind = VERDICT_REJECT, .status = "5.7.1 x", .text = "t" },
+		  "action=REJECT 5.7.1 t\n\n" },
+		{ { .kind = VERDICT_REJECT, .status = "5.1234.1", .text = "t" },
+		  "action=REJECT 5.7.1 t\n\n" },
+		{ { .kind = VERDICT_REJECT, .status = "5.7.1", .text = NULL },
+		  "action=REJECT 5.7.1\n\n" },
+		{ { .kind = VERDICT_REJECT, .status = "5.7.1", .text = "" },
+		  "action=REJECT 5.7.1\n\n" },
+		{ { .kind = VERDICT_DEFER, .status = "4.7.0",
+		    .text = "DNSBL zen: listed" },
+		  "action=DEFER_IF_PERMIT 4.7.0 DNSBL zen: listed\n\n" },
+		{ { .kind = VERDICT_DEFER, .status = "5.7.1", .text = "t" },
+		  "action=DEFER_IF_PERMIT 4.7.1 t\n\n" },
+		{ { .kind = VERDICT_WARN, .status = "5.7.1", .text = "for client",
+		    .reason = "dnsbl score 3 >= 2" },
+		  "action=WARN dnsbl score 3 >= 2\n\n" },
+		{ { .kind = VERDICT_WARN, .reason = NULL }, "action=WARN\n\n" },
+		{ { .kind = VERDICT_WARN, .reason = "" }, "action=WARN\n\n" },
+	};
+	char	 out[POLICY_REPLY_MAX];
+	size_t	 len;
+
+	(void)state;
+	for (size_t i = 0; i < MW_N_ELEMENTS(rows); i++) {
+		len = policy_reply_format(&rows[i].v, out, sizeof(out));
+		assert_int_equal(len, strlen(rows[i].want));
+		out[len] = '\0';
+		assert_string_equal(out, rows[i].want);
+	}
+
+	/* Control characters, CR and LF included, cannot split the answer. */
+	len = policy_reply_format(&(struct verdict){ .kind = VERDICT_REJECT,
+	    .status = "5.7.1", .text = ctl }, out, sizeof(out));
+	out[len] = '\0';
+	assert_string_equal(out,
+	    "action=REJECT 5.7.1 line one??line?two?\n\n");
+
+	/* Over-long text is cut at POLICY_MAX_TEXT bytes. */
+	memset(long_text, 'x', sizeof(long_text) - 1);
+	long_text[sizeof(long_text) - 1] = '\0';
+	snprintf(want_long, sizeof(want_long), "action=DEFER_IF_PERMIT 4.7.1 "
+	    "%.*s\n\n", POLICY_MAX_TEXT, long_text);
+	len = policy_reply_format(&(struct verdict){ .kind = VERDICT_DEFER,
+	    .status = "4.7.1", .text = long_text }, out, sizeof(out));
+	assert_true(len <= POLICY_REPLY_MAX);
+	out[len < sizeof(out) ? len : sizeof(out) - 1] = '\0';
+	assert_int_equal(len, strlen(want_long));
+	assert_memory_equal(out, want_long, len);
+}
+
 int
 main(void)
 {
@@ -520,6 +597,7 @@ main(void)
 		cmocka_unit_test(test_policy_parse_pipelined),
 		cmocka_unit_test(test_policy_parse_limits),
 		cmocka_unit_test(test_policy_parse_line_copies),
+		cmocka_unit_test(test_policy_reply_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
