@@ -221,6 +221,11 @@ daemon_shutdown(struct daemon *d)
 	policy_server_free(&d->policy);
 	engine_free(&d->engine);
 	dnsbl_free(&d->dnsbl);
+	/* DNS queries still out free themselves when evdns hands them back:
+	   let the loop run those callbacks before it goes away. */
+	if (d->base != NULL)
+		for (int i = 0; i < 4; i++)
+			(void)event_base_loop(d->base, EVLOOP_NONBLOCK);
 	store_close(&d->st);
 	if (d->sig_hup != NULL)
 		event_free(d->sig_hup);
@@ -353,8 +358,21 @@ main(int argc, char **argv)
 		rc = EX_UNAVAILABLE;
 		goto out;
 	}
-	if (pw != NULL && daemon_become(pw, true) < 0)
-		goto out;
+	/* Bound as root: hand the sockets to the service user, and to its
+	   group unless an admin/postfix group was configured. */
+	if (pw != NULL) {
+		if (chown(d.cfg->admin.socket, pw->pw_uid,
+		    d.cfg->admin.group[0] != '\0' ? (gid_t)-1 : pw->pw_gid) < 0)
+			log_warn_errno("mailwardd: chown %s", d.cfg->admin.socket);
+		if (d.cfg->policy.unix_socket[0] != '\0' &&
+		    chown(d.cfg->policy.unix_socket, pw->pw_uid,
+		    d.cfg->policy.unix_socket_group[0] != '\0' ? (gid_t)-1 :
+		    pw->pw_gid) < 0)
+			log_warn_errno("mailwardd: chown %s",
+			    d.cfg->policy.unix_socket);
+		if (daemon_become(pw, true) < 0)
+			goto out;
+	}
 	if (daemon_write_pid(d.cfg->daemon.pid_file) < 0)
 		goto out;
 

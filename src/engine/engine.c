@@ -511,7 +511,7 @@ engine_ban_add(struct engine *e, const struct mw_cidr *net, uint64_t duration,
 		return -1;
 	}
 	ban_table_put(&e->bans, &b);
-	log_info("engine: ban %s (%s) %s: %s", mw_cidr_format(net, text,
+	log_debug("engine: ban %s (%s) %s: %s", mw_cidr_format(net, text,
 	    sizeof(text)), store_ban_source_name(source),
 	    duration == 0 ? "permanent" : "temporary", reason);
 	if (ban_r != NULL)
@@ -535,7 +535,7 @@ engine_ban_del(struct engine *e, const struct mw_cidr *net,
 		return -1;
 	}
 	(void)ban_table_remove(&e->bans, net);
-	log_info("engine: unban %s", mw_cidr_format(net, text, sizeof(text)));
+	log_debug("engine: unban %s", mw_cidr_format(net, text, sizeof(text)));
 	return 1;
 }
 
@@ -615,7 +615,7 @@ engine_list_add(struct engine *e, enum store_list list,
 		return -1;
 	}
 	acl_put(engine_acl(e, list), &le);
-	log_info("engine: %s list: added %s%s%s", list == STORE_LIST_ALLOW ?
+	log_debug("engine: %s list: added %s%s%s", list == STORE_LIST_ALLOW ?
 	    "allow" : "deny", mw_cidr_format(net, text, sizeof(text)),
 	    le.comment[0] != '\0' ? ": " : "", le.comment);
 	return 0;
@@ -647,7 +647,7 @@ engine_list_del(struct engine *e, enum store_list list,
 		return -1;
 	}
 	(void)acl_del(acl, net);
-	log_info("engine: %s list: removed %s", list == STORE_LIST_ALLOW ?
+	log_debug("engine: %s list: removed %s", list == STORE_LIST_ALLOW ?
 	    "allow" : "deny", mw_cidr_format(net, text, sizeof(text)));
 	return 1;
 }
