@@ -5,6 +5,7 @@
  * reset after each, until the input ends or is malformed.
  * The input is fed twice, whole and in 13-byte reads with the unused
  * tail kept (as the daemon keeps it in its evbuffer); both must agree.
+ * Each request's peer values are also put through the answer formatter.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +23,31 @@ struct outcome {
 	int	 last;		/* 0: ran out of input, -1: malformed */
 	size_t	 addrs;		/* requests with has_addr */
 };
+
+/* Peer text in an answer: whatever it holds, the answer is one line plus
+   the empty line, within POLICY_REPLY_MAX. */
+static void
+fuzz_reply(const struct policy_req *req)
+{
+	static const enum verdict_kind kinds[] = { VERDICT_DUNNO,
+	    VERDICT_REJECT, VERDICT_DEFER, VERDICT_WARN };
+	char	 out[POLICY_REPLY_MAX];
+
+	for (size_t k = 0; k < MW_N_ELEMENTS(kinds); k++) {
+		struct verdict	 v = { .kind = kinds[k], .status = req->size,
+		    .text = req->helo_name, .reason = req->sender };
+		size_t		 len = policy_reply_format(&v, out, sizeof(out));
+
+		if (len < 13 || len > sizeof(out) ||
+		    memcmp(out, "action=", 7) != 0 ||
+		    memchr(out, '\n', len - 2) != NULL ||
+		    out[len - 2] != '\n' || out[len - 1] != '\n')
+			abort();
+		for (size_t i = 0; i < len - 2; i++)
+			if ((unsigned char)out[i] < 0x20 || out[i] == 0x7f)
+				abort();
+	}
+}
 
 static void
 fuzz_feed(const char *data, size_t size, size_t chunk, struct outcome *o)
@@ -60,6 +86,7 @@ fuzz_feed(const char *data, size_t size, size_t chunk, struct outcome *o)
 				o->addrs++;
 			if (strcmp(req.request, "smtpd_access_policy") != 0)
 				abort();
+			fuzz_reply(&req);
 			mw_arena_reset(a);
 			policy_req_init(&req);
 		}
