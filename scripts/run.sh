@@ -61,6 +61,7 @@ set_ini() {
 }
 
 mkdir -p "$STATE"
+chmod 0750 "$STATE"
 STATE=$(cd "$STATE" && pwd)
 CONF=$STATE/mailward.conf
 if [ -f "$CONF" ]; then
