@@ -29,6 +29,26 @@
 #define ENGINE_PURGE_EVERY	60	/* ticks between store purges */
 #define ENGINE_PURGE_BATCH	10000	/* expired rows deleted per purge */
 #define ENGINE_MAX_REASON	STORE_MAX_TEXT
+#define ENGINE_COALESCE_SLOTS	4096	/* clients whose DUNNOs merge per tick */
+
+/*
+ * DUNNO decisions are most of the traffic and the least interesting
+ * history. Repeats for the same client, listener and reason within one
+ * tick become one event that says how many decisions it stands for
+ * ("no listing (37 decisions in 1 s)"), so the history still accounts for
+ * every decision while the store writes one row per client per second
+ * instead of one per request. Refusals are always one event each.
+ */
+struct coalesced {
+	bool			 used;
+	struct mw_addr		 addr;
+	enum verdict_by		 by;
+	char			*listener;
+	char			*reason;
+	char			*account, *sender, *recipient;
+	int64_t			 first_ms;
+	uint32_t		 count;
+};
 
 struct engine {
 	struct event_base	*base;
@@ -43,6 +63,8 @@ struct engine {
 	struct mw_cidr		*dirty;		/* bans with unsaved hits */
 	size_t			 ndirty, dirty_cap;
 	struct engine_stats	 stats;
+	struct coalesced	*coalesce;	/* ENGINE_COALESCE_SLOTS */
+	size_t			 ncoalesced;
 };
 
 struct engine_pending {
@@ -261,6 +283,72 @@ engine_decide_dnsbl(struct engine *e, const struct observation *obs,
 }
 
 static void
+engine_coalesce_flush(struct engine *e)
+{
+	for (size_t i = 0; e->ncoalesced > 0 && i < ENGINE_COALESCE_SLOTS; i++) {
+		struct coalesced	*c = &e->coalesce[i];
+		char			 reason[ENGINE_MAX_REASON + 64];
+		struct store_event	 ev;
+
+		if (!c->used)
+			continue;
+		if (c->count > 1)
+			(void)snprintf(reason, sizeof(reason), "%s (%u decisions "
+			    "in 1 s)", c->reason, c->count);
+		else
+			(void)snprintf(reason, sizeof(reason), "%s", c->reason);
+		ev = (struct store_event){
+			.time_ms = c->first_ms, .addr = c->addr,
+			.listener = c->listener, .verdict = "DUNNO",
+			.reason = reason, .account = c->account,
+			.sender = c->sender, .recipient = c->recipient,
+		};
+		store_event_append(e->st, &ev);
+		free(c->listener);
+		free(c->reason);
+		free(c->account);
+		free(c->sender);
+		free(c->recipient);
+		memset(c, 0, sizeof(*c));
+		e->ncoalesced--;
+	}
+}
+
+/* True when ev was merged into (or started) a coalesced DUNNO event. */
+static bool
+engine_coalesce(struct engine *e, const struct store_event *ev,
+    enum verdict_by by)
+{
+	size_t i = (size_t)mw_addr_hash(&ev->addr) & (ENGINE_COALESCE_SLOTS - 1);
+
+	for (size_t probe = 0; probe < 8; probe++,
+	    i = (i + 1) & (ENGINE_COALESCE_SLOTS - 1)) {
+		struct coalesced *c = &e->coalesce[i];
+
+		if (!c->used) {
+			*c = (struct coalesced){
+				.used = true, .addr = ev->addr, .by = by,
+				.listener = mw_strdup(ev->listener),
+				.first_ms = ev->time_ms,
+				.count = 1, .reason = mw_strdup(ev->reason),
+				.account = mw_strdup(ev->account),
+				.sender = mw_strdup(ev->sender),
+				.recipient = mw_strdup(ev->recipient),
+			};
+			e->ncoalesced++;
+			return true;
+		}
+		if (c->by == by && strcmp(c->listener, ev->listener) == 0 &&
+		    mw_addr_cmp(&c->addr, &ev->addr) == 0 &&
+		    strcmp(c->reason, ev->reason) == 0) {
+			c->count++;
+			return true;
+		}
+	}
+	return false;	/* neighbourhood full: record it on its own */
+}
+
+static void
 engine_record(struct engine *e, const struct observation *obs,
     const struct verdict *v)
 {
@@ -278,6 +366,9 @@ engine_record(struct engine *e, const struct observation *obs,
 	e->stats.decisions++;
 	e->stats.verdicts[v->kind]++;
 	e->stats.by[v->by]++;
+	if (v->kind == VERDICT_DUNNO && e->coalesce != NULL &&
+	    engine_coalesce(e, &ev, v->by))
+		return;
 	store_event_append(e->st, &ev);
 	if (v->kind != VERDICT_DUNNO) {
 		char addr[MW_ADDR_STRLEN];
@@ -742,6 +833,7 @@ engine_on_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	engine_coalesce_flush(e);
 	engine_flush_hits(e);
 	engine_expire(e);
 }
@@ -816,6 +908,9 @@ engine_new(struct event_base *base, const struct cfg *cfg, struct store *st,
 	    "%zu deny entries", l.loaded, l.skipped, acl_count(&e->allow),
 	    acl_count(&e->deny));
 	if (base != NULL) {
+		/* Without a loop there is no tick to flush merged events. */
+		e->coalesce = mw_calloc(ENGINE_COALESCE_SLOTS,
+		    sizeof(*e->coalesce));
 		e->tick = event_new(base, -1, EV_PERSIST, engine_on_tick, e);
 		event_add(e->tick, &tv);
 	}
@@ -830,6 +925,10 @@ engine_free(struct engine **ep)
 
 	if (e == NULL)
 		return;
+	if (e->coalesce != NULL) {
+		engine_coalesce_flush(e);
+		free(e->coalesce);
+	}
 	if (e->tick != NULL) {
 		event_free(e->tick);
 		/* Save what the counters gained since the last tick. */

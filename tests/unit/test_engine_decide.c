@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include <event2/event.h>
+
 #include "core/log.h"
 #include "engine/engine.h"
 
@@ -262,6 +264,73 @@ test_state_survives_reopen(void **state)
 	assert_int_equal(nbans, 1);
 }
 
+struct event_list {
+	size_t	 n;
+	char	 reasons[8][600];
+	char	 verdicts[8][16];
+};
+
+static bool
+collect_event(void *ctx, const struct store_event *ev)
+{
+	struct event_list *l = ctx;
+
+	if (l->n < 8) {
+		(void)snprintf(l->reasons[l->n], sizeof(l->reasons[0]), "%s",
+		    ev->reason);
+		(void)snprintf(l->verdicts[l->n], sizeof(l->verdicts[0]), "%s",
+		    ev->verdict);
+	}
+	l->n++;
+	return true;
+}
+
+/* Repeated DUNNOs of one client merge into one event with a count;
+   refusals stay one event each. */
+static void
+test_dunno_events_coalesce(void **state)
+{
+	struct fixture		*f = *state;
+	struct event_base	*base = event_base_new();
+	struct store_event_query q = { .limit = 100 };
+	struct event_list	 l = { .n = 0 };
+	char			*error = NULL;
+
+	engine_free(&f->e);
+	if (engine_new(base, f->cfg, f->st, NULL, &f->e, &error) < 0)
+		fail_msg("%s", error);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(decide(f, "203.0.113.1", NULL).kind,
+		    VERDICT_DUNNO);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(decide(f, "198.51.100.7", NULL).kind,
+		    VERDICT_REJECT);
+	engine_free(&f->e);	/* flushes the merged event */
+	store_event_sync(f->st);
+	assert_int_equal(store_event_query(f->st, &q, collect_event, &l), 0);
+	assert_int_equal(l.n, 3);
+	{
+		size_t dunno = 0, reject = 0;
+
+		for (size_t i = 0; i < l.n; i++) {
+			if (strcmp(l.verdicts[i], "DUNNO") == 0) {
+				dunno++;
+				assert_string_equal(l.reasons[i],
+				    "no listing (5 decisions in 1 s)");
+			} else {
+				reject++;
+				assert_string_equal(l.reasons[i],
+				    "deny list 198.51.100.0/24");
+			}
+		}
+		assert_int_equal(dunno, 1);
+		assert_int_equal(reject, 2);
+	}
+	if (engine_new(NULL, f->cfg, f->st, NULL, &f->e, &error) < 0)
+		fail_msg("%s", error);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -274,6 +343,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rejects_bad_reason, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_state_survives_reopen, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_dunno_events_coalesce, setup,
 		    teardown),
 	};
 
