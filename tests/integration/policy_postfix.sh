@@ -14,7 +14,8 @@
 #   127.0.0.99  zen answers 127.255.255.254 (an error, not a listing) -> accepted
 #   127.0.0.50  not listed                               -> accepted
 # Direct policy requests: authenticated clients skip the DNSBL (but not the
-# deny list); IPv6 clients are looked up in an ip6trie zone. Last, with
+# deny list); PBL listings do not count on submission ports; IPv6 clients
+# are looked up in an ip6trie zone. Last, with
 # mailwardd stopped, Postfix applies default_action=DUNNO: mail flows.
 . "$(dirname "$0")/lib.sh"
 mw_init policy_postfix
@@ -39,6 +40,7 @@ $SOA
 127.0.0.40/30 :127.0.0.4:Listed (local XBL test) \$
 !127.0.0.41
 127.0.0.99 :127.255.255.254:public resolver
+127.0.0.70 :127.0.0.10:Listed (local PBL test) \$
 EOF
 cat >"$T/dnsbl/zen.ip6trie" <<'EOF'
 :127.0.0.3:Listed (local IPv6 test)
@@ -107,10 +109,15 @@ else
 fi
 
 # Direct policy requests (what Postfix sends, without Postfix).
-expect_policy "policy: authenticated client skips the DNSBL" 127.0.0.2 '^(DUNNO|OK)$' \
+expect_policy "policy: an allowed client gets DUNNO, never OK (OK would skip later checks)" \
+    127.0.0.10 '^DUNNO$'
+expect_policy "policy: authenticated client skips the DNSBL" 127.0.0.2 '^DUNNO$' \
     sasl_method=PLAIN sasl_username=alice@test.example server_port=587 policy_context=submission
 expect_policy "policy: authenticated but denied is still refused" 127.0.0.20 '^(REJECT|5[0-9][0-9])' \
     sasl_method=PLAIN sasl_username=alice@test.example server_port=587 policy_context=submission
+expect_policy "policy: PBL-listed client on port 25 is refused" 127.0.0.70 '^(REJECT|5[0-9][0-9]).*mailward-test: '
+expect_policy "policy: PBL-listed client on a submission port (587) is not" 127.0.0.70 '^DUNNO$' \
+    server_port=587 policy_context=submission
 expect_policy "policy: IPv6 listed in the ip6trie zone" 2001:db8:bad::1 '^(REJECT|5[0-9][0-9]).*mailward-test: '
 expect_policy "policy: IPv6 not listed" 2001:db8:beef::1 '^DUNNO$'
 expect_policy "policy: IPv4-mapped IPv6 of a denied address" ::ffff:127.0.0.20 '^(REJECT|5[0-9][0-9])'
