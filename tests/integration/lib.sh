@@ -331,6 +331,14 @@ start_blackhole_dns() {
 
 # ------------------------------------------------------------------ Postfix
 
+# need_postfix: skip the whole test (exit 77, before anything started)
+# unless Postfix and swaks are installed and we are root.
+need_postfix() {
+	command -v postfix >/dev/null || skip_all "postfix not installed (scripts/install-deps.sh test)"
+	command -v swaks >/dev/null || skip_all "swaks not installed (scripts/install-deps.sh test)"
+	[ "$(id -u)" = 0 ] || skip_all "Postfix needs root to start (run: sudo scripts/test.sh)"
+}
+
 # start_postfix: a private Postfix (config, queue and data dirs under
 # $T/postfix) with smtpd on 127.0.0.1:$MW_SMTP_PORT, local domain
 # test.example delivered to discard:, and the policy hook taken verbatim
@@ -340,9 +348,7 @@ start_blackhole_dns() {
 # its service name replaced by 127.0.0.1:$MW_SUBMISSION_PORT, with a
 # throw-away TLS certificate and Dovecot SASL.
 start_postfix() {
-	command -v postfix >/dev/null || skip_all "postfix not installed (scripts/install-deps.sh test)"
-	command -v swaks >/dev/null || skip_all "swaks not installed (scripts/install-deps.sh test)"
-	[ "$(id -u)" = 0 ] || skip_all "Postfix needs root to start (run: sudo scripts/test.sh)"
+	need_postfix
 	[ -n "${MW_SMTP_PORT:-}" ] || MW_SMTP_PORT=$(free_tcp_port)
 	local d=$T/postfix
 	PF_CONF=$d/etc

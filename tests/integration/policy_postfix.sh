@@ -19,6 +19,7 @@
 # mailwardd stopped, Postfix applies default_action=DUNNO: mail flows.
 . "$(dirname "$0")/lib.sh"
 mw_init policy_postfix
+need_postfix
 
 # The documented snippets are the tested ones.
 for doc in docs/postfix.md README.md; do

@@ -7,6 +7,8 @@
 # clients skip the blocklists); without AUTH, Postfix itself refuses.
 . "$(dirname "$0")/lib.sh"
 mw_init submission_postfix
+need_postfix
+command -v dovecot >/dev/null || skip_all "dovecot not installed (scripts/install-deps.sh test)"
 
 mkdir -p "$T/dnsbl"
 cat >"$T/dnsbl/zen.ip4set" <<'EOT'
