@@ -137,7 +137,8 @@ now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 # mw_write_config FILE [EXTRA_INI]: a complete config for a test daemon
 # (state in $T/state, policy on $MW_POLICY_PORT, admin socket in the state
 # dir); EXTRA_INI is appended ([dnsbl], [lists], ...). Without an EXTRA
-# [dnsbl] section the DNSBL is disabled.
+# [dnsbl] section the DNSBL is disabled. The daemon stays root unless
+# MW_DAEMON_USER names a user to drop to.
 mw_write_config() {
 	local file=$1 extra=${2:-}
 	[ -n "${MW_POLICY_PORT:-}" ] || MW_POLICY_PORT=$(free_tcp_port)
@@ -145,7 +146,8 @@ mw_write_config() {
 	MW_ADMIN_SOCK=$MW_STATE/admin.sock
 	{
 		printf '# written by tests/integration/%s.sh\n' "$MW_TEST"
-		printf '[daemon]\nstate_dir = %s\nuser =\nlog_level = debug\n\n' "$MW_STATE"
+		printf '[daemon]\nstate_dir = %s\nuser = %s\nlog_level = debug\n\n' \
+		    "$MW_STATE" "${MW_DAEMON_USER:-}"
 		printf '[policy]\nlisten = 127.0.0.1:%s\n' "$MW_POLICY_PORT"
 		printf 'reject_text = mailward-test: %%s\n\n'
 		printf '[admin]\nsocket = admin.sock\n\n'

@@ -6,8 +6,19 @@
 . "$(dirname "$0")/lib.sh"
 mw_init restart_kill9
 
+# As root, run it as in production: drop to an unprivileged user (nobody
+# here, as the test cannot create users), so the store is written by it.
+[ "$(id -u)" = 0 ] && MW_DAEMON_USER=nobody
 mw_write_config "$T/mailward.conf"
 start_mailwardd
+if [ -n "${MW_DAEMON_USER:-}" ]; then
+	check "daemon runs as $MW_DAEMON_USER" \
+	    test "$(ps -o user= -p "$MW_DAEMON_PID" | tr -d ' ')" = "$MW_DAEMON_USER"
+	check "state dir belongs to $MW_DAEMON_USER" \
+	    test "$(stat -c %U "$MW_STATE")" = "$MW_DAEMON_USER"
+	check "store belongs to $MW_DAEMON_USER" \
+	    test "$(stat -c %U "$MW_STATE/mailward.db")" = "$MW_DAEMON_USER"
+fi
 
 check "cli: ban add 203.0.113.9 --for 2h" mwcli ban add 203.0.113.9 --for 2h --reason "kill9 test"
 check "cli: ban add 203.0.113.77" mwcli ban add 203.0.113.77 --reason "to be deleted"

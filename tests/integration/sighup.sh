@@ -6,6 +6,9 @@
 . "$(dirname "$0")/lib.sh"
 mw_init sighup
 
+# As root, drop to nobody as in production: the reload then reads the
+# file without root.
+[ "$(id -u)" = 0 ] && MW_DAEMON_USER=nobody
 base_conf() {
 	mw_write_config "$T/mailward.conf" "[lists]
 deny = 198.51.100.1
