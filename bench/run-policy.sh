@@ -14,6 +14,9 @@
 #   --sasl-frac F         authenticated fraction (0.2)
 #   --servers LIST        subset of: trivial,mailward,postfwd,policyd-weight
 #   --mailwardd PATH      daemon binary (default: built in $MW_BUILD)
+#   --extra-mailwardd NAME=PATH
+#                         also measure a second mailwardd binary (an A/B
+#                         test of a change, in the same run, as server NAME)
 #   --no-build            use the binaries as they are
 #   --quick               = --runs 1 --duration 5 --requests 300000
 #   --perf                also profile mailwardd (perf record -g) during its
@@ -47,6 +50,7 @@ POOL=1000
 SASL_FRAC=0.2
 SERVERS=trivial,mailward,postfwd,policyd-weight
 MAILWARDD=
+EXTRA_MW=
 BUILD=1
 PERF=0
 
@@ -64,6 +68,7 @@ while [ $# -gt 0 ]; do
 	--sasl-frac) SASL_FRAC=$2; shift 2 ;;
 	--servers) SERVERS=$2; shift 2 ;;
 	--mailwardd) MAILWARDD=$2; shift 2 ;;
+	--extra-mailwardd) EXTRA_MW=$2; shift 2 ;;
 	--no-build) BUILD=0; shift ;;
 	--quick) RUNS=1; DURATION=5; REQUESTS=300000; shift ;;
 	--perf) PERF=1; shift ;;
@@ -257,23 +262,24 @@ if has_server trivial; then
 	    "trivial tcp tcp:127.0.0.1:10030 none")
 fi
 
-if has_server mailward; then
-	[ -x "$MAILWARDD" ] || die "no mailwardd at $MAILWARDD (build the project or pass --mailwardd)"
-	MWD=$WORK/mailward
-	rm -rf "$MWD"; mkdir -p "$MWD"
+# start_mailward NAME BINARY TCP_PORT: config, start, wait, add targets.
+start_mailward() {
+	local name=$1 bin=$2 port=$3 dir=$WORK/$1 c
+	[ -x "$bin" ] || die "no mailwardd at $bin (build the project or pass --mailwardd)"
+	rm -rf "$dir"; mkdir -p "$dir"
 	{
 		echo "# written by bench/run-policy.sh"
 		echo "[daemon]"
-		echo "state_dir = $MWD"
+		echo "state_dir = $dir"
 		echo "user ="
 		echo "log_level = info"
 		echo "[policy]"
-		echo "listen = 127.0.0.1:10045"
-		echo "unix_socket = $MWD/policy.sock"
+		echo "listen = 127.0.0.1:$port"
+		echo "unix_socket = $dir/policy.sock"
 		echo "unix_socket_mode = 0666"
 		echo "max_connections = 5000"
 		echo "[admin]"
-		echo "socket = $MWD/admin.sock"
+		echo "socket = $dir/admin.sock"
 		echo "[dnsbl]"
 		echo "resolver = 127.0.0.1:53"
 		echo "timeout = 2s"
@@ -289,14 +295,22 @@ if has_server mailward; then
 		echo "[lists]"
 		while read -r c; do echo "allow = $c"; done < "$WORK/fixtures/allow.cidr"
 		while read -r c; do echo "deny = $c"; done < "$WORK/fixtures/deny.cidr"
-	} > "$MWD/mailward.conf"
-	"$MAILWARDD" -c "$MWD/mailward.conf" -f >"$WORK/mailward.log" 2>&1 &
-	SRV_PID[mailward]=$!; PIDS+=($!)
-	wait_ready mailward tcp:127.0.0.1:10045 $!
-	wait_ready mailward "unix:$MWD/policy.sock" "${SRV_PID[mailward]}"
-	TARGETS+=("mailward unix unix:$MWD/policy.sock rules"
-	    "mailward tcp tcp:127.0.0.1:10045 rules")
-	VERSIONS+=("mailwardd $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo '?') (Release build)")
+	} > "$dir/mailward.conf"
+	"$bin" -c "$dir/mailward.conf" -f >"$WORK/$name.log" 2>&1 &
+	SRV_PID[$name]=$!; PIDS+=($!)
+	wait_ready "$name" "tcp:127.0.0.1:$port" "${SRV_PID[$name]}"
+	wait_ready "$name" "unix:$dir/policy.sock" "${SRV_PID[$name]}"
+	TARGETS+=("$name unix unix:$dir/policy.sock rules"
+	    "$name tcp tcp:127.0.0.1:$port rules")
+}
+
+if has_server mailward; then
+	start_mailward mailward "$MAILWARDD" 10045
+	VERSIONS+=("mailwardd $(git -C "$TOP" rev-parse --short HEAD 2>/dev/null || echo '?') (Release build, $MAILWARDD)")
+fi
+if [ -n "$EXTRA_MW" ]; then
+	start_mailward "${EXTRA_MW%%=*}" "${EXTRA_MW#*=}" 10046
+	VERSIONS+=("${EXTRA_MW%%=*}: ${EXTRA_MW#*=} (a second mailwardd, same config)")
 fi
 
 if has_server postfwd; then
@@ -379,9 +393,9 @@ for run in $(seq "$RUNS"); do
 			read -r name transport spec model <<< "$t"
 			pid=${SRV_PID[$name]}
 			perf_pid=
-			if [ "$PERF" = 1 ] && [ "$name" = mailward ] && [ "$run" = "$RUNS" ] &&
+			if [ "$PERF" = 1 ] && [ "${name#mailward}" != "$name" ] && [ "$run" = "$RUNS" ] &&
 			    [ "$c" = "${LEVELS[-1]}" ] && command -v perf >/dev/null; then
-				perf record -q -F 499 -g -p "$pid" -o "$WORK/perf-$transport.data" \
+				perf record -q -F 999 -g -p "$pid" -o "$WORK/perf-$name-$transport.data" \
 				    -- sleep "$DURATION" >/dev/null 2>&1 &
 				perf_pid=$!
 			fi
@@ -394,9 +408,21 @@ for run in $(seq "$RUNS"); do
 			if [ -n "$perf_pid" ]; then
 				kill -INT "$perf_pid" 2>/dev/null || true
 				wait "$perf_pid" 2>/dev/null || true
-				perf report -i "$WORK/perf-$transport.data" --stdio --no-children \
-				    --percent-limit 0.7 -g none 2>/dev/null | grep -v '^$' \
-				    > "$RESULTS/policy-$STAMP-perf-$transport.txt" || true
+				pf=$RESULTS/policy-$STAMP-perf-$name-$transport.txt
+				{
+					echo "# perf record -F 999 -g -p PID (mailwardd) during $name $transport c=$c run $run"
+					echo "# CPU share per thread:"
+					perf report -i "$WORK/perf-$name-$transport.data" --stdio \
+					    --no-children -s pid -g none 2>/dev/null | grep -v '^#' | grep -v '^$'
+					echo "# self time per symbol (>= 0.7 %):"
+					perf report -i "$WORK/perf-$name-$transport.data" --stdio \
+					    --no-children -s pid,dso,sym --percent-limit 0.7 -g none \
+					    2>/dev/null | grep -v '^#' | grep -v '^$'
+					echo "# with callees (children), >= 3 %:"
+					perf report -i "$WORK/perf-$name-$transport.data" --stdio \
+					    --children -s sym --percent-limit 3 -g none \
+					    2>/dev/null | grep -v '^#' | grep -v '^$'
+				} > "$pf" || true
 			fi
 			rss=$(tree_rss "$pid")
 			if [ -z "$out" ]; then
@@ -430,7 +456,7 @@ done
 	echo "# Policy benchmark $STAMP"
 	echo
 	echo "- host: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
-	echo "- command: \`bench/run-policy.sh --conns $CONNS --runs $RUNS --requests $REQUESTS --duration $DURATION --warmup $WARMUP --pool $POOL --sasl-frac $SASL_FRAC --servers $SERVERS\`"
+	echo "- command: \`bench/run-policy.sh --conns $CONNS --runs $RUNS --requests $REQUESTS --duration $DURATION --warmup $WARMUP --pool $POOL --sasl-frac $SASL_FRAC --servers $SERVERS${EXTRA_MW:+ --extra-mailwardd $EXTRA_MW}\`"
 	for v in "${VERSIONS[@]}"; do echo "- $v"; done
 	echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other sessions share the 2 cores: figures are noisy)"
 	echo
