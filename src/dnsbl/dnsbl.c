@@ -958,6 +958,49 @@ dnsbl_check(struct dnsbl *d, const struct mw_addr *a, bool submission,
 	return l;
 }
 
+bool
+dnsbl_check_cached(struct dnsbl *d, const struct mw_addr *a, bool submission,
+    struct dnsbl_result *r_r)
+{
+	const struct cfg	*cfg = d->cfg;
+	struct dnsbl_lookup	 l = { .d = d, .submission = submission };
+	struct dnsbl_cache_val	 vals[CFG_MAX_ZONES];
+	bool			 use[CFG_MAX_ZONES];
+	bool			 v4 = mw_addr_is_v4(a);
+	uint64_t		 now = dnsbl_now_ms();
+
+	/* First pass without side effects: any miss means the full path. */
+	for (size_t i = 0; i < d->nzones; i++) {
+		const struct cfg_zone *z = &cfg->dnsbl.zones[i];
+
+		use[i] = cfg->dnsbl.enabled && z->enabled && (v4 || z->ipv6) &&
+		    !d->zones[i].lists_world;
+		if (use[i] && !dnsbl_cache_get(d->cache, d->zones[i].id, a, now,
+		    &vals[i]))
+			return false;
+	}
+	l.result.nzones = d->nzones;
+	l.result.score = 0;
+	l.result.degraded = false;
+	for (size_t i = 0; i < d->nzones; i++) {
+		struct dnsbl_zone_result *zr = &l.result.zones[i];
+
+		zr->zone = &cfg->dnsbl.zones[i];
+		zr->status = DNSBL_SKIPPED;
+		zr->klass = DNSBL_CLASS_LISTED;
+		if (use[i]) {
+			d->stats.cache_hits++;
+			dnsbl_zone_fill(d, &l, i, &vals[i], true, now);
+		}
+		l.result.score += zr->weight;
+		if (zr->status == DNSBL_TIMEOUT || zr->status == DNSBL_FAILED ||
+		    zr->status == DNSBL_REFUSED)
+			l.result.degraded = true;
+	}
+	*r_r = l.result;
+	return true;
+}
+
 static void
 dnsbl_lookup_drop(struct dnsbl_lookup *l)
 {

@@ -106,6 +106,11 @@ struct dnsbl_lookup *dnsbl_check(struct dnsbl *d, const struct mw_addr *a,
 	    bool submission, dnsbl_done_fn *fn, void *ctx);
 /* fn will not run; NULL-safe; clears *l. */
 void	 dnsbl_cancel(struct dnsbl_lookup **l);
+/* The hot path: when every zone's answer for a is cached, fills *r_r
+   (exactly what dnsbl_check would report) without allocating and returns
+   true. Otherwise returns false and changes nothing (not even stats). */
+bool	 dnsbl_check_cached(struct dnsbl *d, const struct mw_addr *a,
+	    bool submission, struct dnsbl_result *r_r);
 
 void	 dnsbl_get_stats(const struct dnsbl *d, struct dnsbl_stats *stats_r);
 

@@ -423,6 +423,14 @@ engine_decide(struct engine *e, const struct observation *obs,
 		goto decided;
 	}
 	submission = engine_is_submission(e, obs);
+	{
+		struct dnsbl_result r;
+
+		if (dnsbl_check_cached(e->dnsbl, &obs->addr, submission, &r)) {
+			engine_decide_dnsbl(e, obs, &r, a, &v);
+			goto decided;
+		}
+	}
 	p = mw_calloc(1, sizeof(*p));
 	p->e = e;
 	p->arena = a;

@@ -540,6 +540,29 @@ test_dnsbl_live_listings(void **state)
 	assert_int_equal(st.timeouts + st.failures + st.refusals, 0);
 	assert_int_equal(st.listed + st.not_listed, st.cache_hits +
 	    st.cache_misses);
+
+	/* The allocation-free hot path agrees with the full one, and leaves
+	   no trace when something is not cached. */
+	{
+		struct dnsbl_result	 r;
+		struct mw_addr		 a;
+
+		assert_int_equal(mw_addr_parse("192.0.2.9", &a), 0);
+		assert_true(dnsbl_check_cached(d, &a, false, &r));
+		assert_int_equal(r.score, 4);
+		assert_zone(&r.zones[0], DNSBL_LISTED, 4, DNSBL_CLASS_DROP,
+		    IP(127, 0, 0, 9));
+		assert_true(r.zones[0].cached);
+		assert_int_equal(mw_addr_parse("198.51.100.7", &a), 0);
+		assert_true(dnsbl_check_cached(d, &a, true, &r));
+		assert_int_equal(r.score, 0);	/* PBL on submission */
+		assert_int_equal(mw_addr_parse("203.0.113.77", &a), 0);
+		assert_false(dnsbl_check_cached(d, &a, false, &r));
+		dnsbl_get_stats(d, &st);
+		assert_int_equal(st.cache_hits, 6);	/* 2 + 2 + 2, not the miss */
+		assert_int_equal(st.cache_misses, 14);
+		assert_int_equal(st.queries, 14);
+	}
 	dnsbl_free(&d);
 	assert_null(d);
 	event_base_loop(g.base, EVLOOP_NONBLOCK);
