@@ -127,6 +127,12 @@ def main():
                   f"{fmt(s['rps'])} req/s = {pr:.3f} x trivial (median of "
                   f"per-run ratios; ratio of medians {rt:.3f}, trivial "
                   f"{fmt(t['rps'])}); target >= {RATE_TARGET:.2f}")
+        if t and t["cpu"] > 0 and k[2] > 1:
+            print(f"info  {k[0]} cpu  {k[1]:4s} c={k[2]:<3d}: "
+                  f"{s['cpu']:.1f} us of server CPU per request vs trivial's "
+                  f"{t['cpu']:.1f}; a one-thread server saturates at about "
+                  f"1/(CPU per request), so 0.70 x needs <= "
+                  f"{t['cpu'] / RATE_TARGET:.1f} us")
         pf = summary.get(("postfwd", "tcp", k[2]))
         if pf and pf["rps"] > 0:
             print(f"info  {k[0]} rate {k[1]:4s} c={k[2]:<3d}: "
