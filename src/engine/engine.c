@@ -193,8 +193,8 @@ engine_decide_static(struct engine *e, const struct observation *obs,
 		    "allow list %s", mw_cidr_format(&le.e.net, net, sizeof(net))));
 		return true;
 	}
-	mw_addr_format(&obs->addr, addr, sizeof(addr));
 	if (acl_match(&e->deny, &obs->addr, &le)) {
+		mw_addr_format(&obs->addr, addr, sizeof(addr));
 		mw_cidr_format(&le.e.net, net, sizeof(net));
 		verdict_set(v, VERDICT_REJECT, VERDICT_BY_DENY,
 		    mw_arena_printf(a, "deny list %s", net));
@@ -204,6 +204,7 @@ engine_decide_static(struct engine *e, const struct observation *obs,
 	}
 	now = engine_now();
 	if ((be = ban_table_match(&e->bans, &obs->addr, now)) != NULL) {
+		mw_addr_format(&obs->addr, addr, sizeof(addr));
 		mw_cidr_format(&be->net, net, sizeof(net));
 		be->hits++;
 		be->last_seen = (uint32_t)now;
