@@ -6,7 +6,7 @@
 # 1. Writes N bans straight into a mailward SQLite store with bin/ban-fill,
 #    which links the project's own store library (so the schema is always
 #    the one src/store defines); reused while N and the store library do
-#    not change.
+#    not change, and restored from a pristine copy before every start.
 # 2. Starts `mailwardd -c FILE -f` RUNS times and measures the time from
 #    exec to the "ready" log line and to the first policy answer, and the
 #    resident memory after start (VmRSS; VmHWM = peak during the load).
@@ -143,12 +143,15 @@ echo "192.0.2.1 clean" > "$WORK/probe.txt"
 # ---- 1. the store with N bans (reused when nothing changed)
 FULL=$WORK/full
 key="$NBANS $(md5sum "$BIN/ban-fill" | cut -d' ' -f1)"
-if [ "$(cat "$FULL/.filled" 2>/dev/null)" != "$key" ]; then
+if [ "$(cat "$FULL/.filled" 2>/dev/null)" != "$key" ] || [ ! -s "$WORK/pristine.db" ]; then
 	rm -rf "$FULL"; write_conf "$FULL"
 	log "writing $NBANS bans into $FULL"
 	t0=$(ms_now)
 	"$BIN/ban-fill" -c "$FULL/mailward.conf" -n "$NBANS" --sample "$WORK/banned-sample.txt"
 	FILL_MS=$(($(ms_now) - t0))
+	# The pristine store, restored before every start: the policy
+	# requests of a run add events, which must not weigh on the next.
+	cp "$FULL/mailward.db" "$WORK/pristine.db"
 	echo "$key" > "$FULL/.filled"
 	echo "$FILL_MS" > "$FULL/.fill_ms"
 else
@@ -156,7 +159,7 @@ else
 	log "reusing the store with $NBANS bans in $FULL"
 	FILL_MS=$(cat "$FULL/.fill_ms")
 fi
-DB_BYTES=$(du -cb "$FULL"/*.db* 2>/dev/null | tail -1 | cut -f1)
+DB_BYTES=$(stat -c %s "$WORK/pristine.db")
 
 EMPTY=$WORK/empty
 rm -rf "$EMPTY"; write_conf "$EMPTY"
@@ -166,6 +169,10 @@ for r in $(seq "$RUNS"); do
 	for which in full empty; do
 		if [ $which = full ]; then dir=$FULL; n=$NBANS; else dir=$EMPTY; n=0; fi
 		[ $which = empty ] && [ "$r" -gt 1 ] && continue
+		if [ $which = full ]; then
+			rm -f "$FULL/mailward.db-wal" "$FULL/mailward.db-shm"
+			cp "$WORK/pristine.db" "$FULL/mailward.db"
+		fi
 		start_measure "$dir"
 		rps=NA; p99=NA; mism=NA; ver=NA
 		if [ $which = full ]; then
