@@ -166,4 +166,65 @@ struct store	*engine_store(struct engine *e);
 struct dnsbl	*engine_dnsbl(struct engine *e);
 const struct cfg *engine_cfg(struct engine *e);
 
+/* --- login guard (issue 3): authentication attempts ------------------
+
+   Every login attempt (Dovecot auth policy, logwatch, the dashboard's own
+   login) is an auth_observation. engine_auth_check answers before the
+   password is checked; engine_auth_report records the outcome and runs
+   the detectors (windows per address, network, account and (account,
+   address); spraying; distributed attack on an account; success after
+   failures; weak password), which may ban (source STORE_BAN_LOGIN or
+   STORE_BAN_LOGWATCH, escalating), raise an alert, and write events. The
+   detectors themselves are pure (src/engine/bruteforce.c: time passed in,
+   no I/O) so `mailward logscan` runs the very same rules offline. */
+
+enum auth_phase {
+	AUTH_PHASE_BEFORE,	/* about to authenticate (Dovecot "allow") */
+	AUTH_PHASE_FAILURE,	/* wrong password or unknown user */
+	AUTH_PHASE_SUCCESS,
+};
+
+#define AUTH_PWHASH_MAX	32	/* bytes of a password hash kept (SHA-256) */
+
+struct auth_observation {
+	const char	*source;	/* "authpolicy", "logwatch", "dashboard" */
+	const char	*service;	/* "imap", "pop3", "smtp", ...; "" unknown */
+	struct mw_addr	 addr;
+	bool		 has_addr;
+	const char	*account;	/* login name as given; "" unknown */
+	enum auth_phase	 phase;
+	/* Dovecot's truncated password hash (auth_policy_hash_nonce set),
+	   decoded from hex; pwhash_bits 0 = none. Never logged or stored. */
+	uint8_t		 pwhash[AUTH_PWHASH_MAX];
+	uint32_t	 pwhash_bits;
+	int64_t		 time_ms;	/* when it happened; 0 = now */
+};
+
+enum auth_verdict_kind { AUTH_VERDICT_ALLOW, AUTH_VERDICT_TARPIT,
+	AUTH_VERDICT_REJECT };
+
+struct auth_verdict {
+	enum auth_verdict_kind	 kind;
+	uint32_t		 delay_s;	/* AUTH_VERDICT_TARPIT */
+	const char		*reason;	/* static or in the caller's arena */
+};
+
+/* Decides an attempt (allow list > deny list > ban > detectors' current
+   state). Synchronous, never blocks. Strings in o are borrowed. */
+void	 engine_auth_check(struct engine *e, const struct auth_observation *o,
+	    struct mw_arena *a, struct auth_verdict *v_r);
+/* Records the outcome of an attempt (phase FAILURE or SUCCESS). */
+void	 engine_auth_report(struct engine *e, const struct auth_observation *o);
+
+/* --- ban changes, for the firewall helper (enforce/) ----------------- */
+
+enum engine_ban_change { ENGINE_BAN_ADDED, ENGINE_BAN_REMOVED };
+/* Called after a ban was added or refreshed (ADDED), or lifted, expired
+   or purged (REMOVED). b is valid only during the call. */
+typedef void engine_ban_hook_fn(void *ctx, enum engine_ban_change what,
+	    const struct store_ban *b);
+/* One hook; fn NULL removes it. */
+void	 engine_set_ban_hook(struct engine *e, engine_ban_hook_fn *fn,
+	    void *ctx);
+
 #endif
