@@ -1,0 +1,1 @@
+þsite=a&command=report
