@@ -33,7 +33,7 @@ struct cfg_owned {
 enum cfg_type {
 	CT_STR, CT_PATH, CT_BOOL, CT_U32, CT_U64, CT_I32, CT_DURATION,
 	CT_DURATION_MS, CT_MODE, CT_PORTS, CT_ACTION, CT_LOGLEVEL, CT_BACKEND,
-	CT_ENDPOINT, CT_RESOLVER, CT_REJECT_TEXT,
+	CT_ENDPOINT, CT_RESOLVER, CT_REJECT_TEXT, CT_BITS,
 };
 
 struct cfg_key {
@@ -64,6 +64,19 @@ static const struct cfg_key cfg_keys[] = {
 	  "Access denied: %s. If you believe this is a mistake, contact your mail administrator.",
 	  "one line of text with at most one %s"),
 	K("policy", "submission_ports", CT_PORTS, policy.submission_ports, 0, "587 465", "port numbers such as \"587 465\""),
+	K("authpolicy", "enabled", CT_BOOL, authpolicy.enabled, 0, "no", "yes or no"),
+	K("authpolicy", "listen", CT_ENDPOINT, authpolicy.listen, 0, "127.0.0.1:10047", "127.0.0.1:10047 or [::1]:10047, or empty"),
+	K("authpolicy", "unix_socket", CT_STR, authpolicy.unix_socket, 0, "", "a path such as /run/mailward/authpolicy.sock"),
+	K("authpolicy", "unix_socket_mode", CT_MODE, authpolicy.unix_socket_mode, 0777, "0660", "an octal mode such as 0660"),
+	K("authpolicy", "unix_socket_group", CT_STR, authpolicy.unix_socket_group, 0, "", "a group name, e.g. dovecot"),
+	K("authpolicy", "api_key", CT_STR, authpolicy.api_key, 0, "", "the value of Dovecot's auth_policy_server_api_header"),
+	K("authpolicy", "hash_nonce", CT_STR, authpolicy.hash_nonce, 0, "", "Dovecot's auth_policy_hash_nonce"),
+	K("authpolicy", "hash_truncate", CT_BITS, authpolicy.hash_truncate, 256, "12", "Dovecot's auth_policy_hash_truncate: 0 to 256 bits"),
+	K("authpolicy", "reject_text", CT_REJECT_TEXT, authpolicy.reject_text, 0,
+	  "Login refused. If you believe this is a mistake, contact your mail administrator.",
+	  "one line of text with at most one %s"),
+	K("authpolicy", "max_connections", CT_U32, authpolicy.max_connections, 100000, "1000", "a number from 1 to 100000"),
+	K("authpolicy", "timeout", CT_DURATION, authpolicy.timeout, 3600, "60s", "a duration such as 60s, at most 1h"),
 	K("admin", "socket", CT_STR, admin.socket, 0, "admin.sock", "a path (relative: in state_dir)"),
 	K("admin", "socket_mode", CT_MODE, admin.socket_mode, 0777, "0660", "an octal mode such as 0660"),
 	K("admin", "group", CT_STR, admin.group, 0, "", "a group name, or empty"),
@@ -471,6 +484,12 @@ cfg_set_key(struct cfg_loader *l, const struct cfg_key *k, const char *v)
 			return 0;
 		}
 		break;
+	case CT_BITS:	/* 0 has a meaning here (whole digest) */
+		if (mw_parse_u64(v, k->max, &u) == 0) {
+			*(uint32_t *)(void *)field = (uint32_t)u;
+			return 0;
+		}
+		break;
 	case CT_REJECT_TEXT:
 		if (cfg_check_reject_text(v, &why) == 0) {
 			*(const char **)(void *)field = mw_arena_strdup(l->a, v);
@@ -711,7 +730,7 @@ cfg_zone_key(struct cfg_loader *l, const char *section, const char *key,
 }
 
 static const char *const section_names[] = { "daemon", "policy", "admin",
-	"store", "dnsbl", "lists" };
+	"store", "dnsbl", "lists", "authpolicy" };
 
 /* An unknown section, reported once for all its keys. */
 static void
@@ -753,7 +772,7 @@ cfg_bad_section(struct cfg_loader *l, const char *section, const char *key)
 		    cfg_quote(l, section), best);
 	else
 		cfg_error(l, "", "", "unknown section [%s] (daemon, policy, "
-		    "admin, store, dnsbl, dnsbl:NAME or lists)",
+		    "authpolicy, admin, store, dnsbl, dnsbl:NAME or lists)",
 		    cfg_quote(l, section));
 	l->line = line;
 }
@@ -918,6 +937,18 @@ cfg_finish(struct cfg_loader *l)
 			l->line = cfg_key_line(l, "dnsbl", "cache_max_ttl");
 		cfg_error(l, "dnsbl", "cache_min_ttl", "is larger than "
 		    "cache_max_ttl");
+	}
+	if (c->authpolicy.enabled && c->authpolicy.listen[0] == '\0' &&
+	    c->authpolicy.unix_socket[0] == '\0') {
+		l->line = cfg_key_line(l, "authpolicy", "enabled");
+		cfg_error(l, "authpolicy", "enabled", "yes, but listen and "
+		    "unix_socket are both empty: set listen = 127.0.0.1:10047");
+	}
+	if (strlen(c->authpolicy.api_key) > 256 ||
+	    strchr(c->authpolicy.api_key, ' ') != NULL) {
+		l->line = cfg_key_line(l, "authpolicy", "api_key");
+		cfg_error(l, "authpolicy", "api_key", "must be one word of at "
+		    "most 256 bytes (e.g. from: openssl rand -hex 24)");
 	}
 	for (size_t i = 0; i < c->dnsbl.nzones; i++) {
 		struct cfg_zone		*z = &c->dnsbl.zones[i];
@@ -1132,6 +1163,21 @@ cfg_dump(const struct cfg *c, FILE *out)
 	    c->policy.reject_text);
 	for (size_t i = 0; i < c->policy.nsubmission_ports; i++)
 		fprintf(out, " %u", c->policy.submission_ports[i]);
+	fprintf(out, "\n\n[authpolicy]\nenabled = %s\nlisten = %s\n"
+	    "unix_socket = %s\nunix_socket_mode = %04o\n"
+	    "unix_socket_group = %s\n%sapi_key =%s\n%shash_nonce =%s\n"
+	    "hash_truncate = %u\nreject_text = %s\nmax_connections = %u\n"
+	    "timeout = %s", c->authpolicy.enabled ? "yes" : "no",
+	    c->authpolicy.listen, c->authpolicy.unix_socket,
+	    c->authpolicy.unix_socket_mode, c->authpolicy.unix_socket_group,
+	    /* secrets: never printed */
+	    c->authpolicy.api_key[0] != '\0' ? "# " : "",
+	    c->authpolicy.api_key[0] != '\0' ? " (set, not shown)" : "",
+	    c->authpolicy.hash_nonce[0] != '\0' ? "# " : "",
+	    c->authpolicy.hash_nonce[0] != '\0' ? " (set, not shown)" : "",
+	    c->authpolicy.hash_truncate, c->authpolicy.reject_text,
+	    c->authpolicy.max_connections,
+	    cfg_dur(c->authpolicy.timeout, d1, sizeof(d1)));
 	fprintf(out, "\n\n[admin]\nsocket = %s\nsocket_mode = %04o\n"
 	    "group = %s\n\n", c->admin.socket, c->admin.socket_mode,
 	    c->admin.group);

@@ -87,6 +87,21 @@ struct cfg {
 		size_t		 nsubmission_ports;
 	} policy;
 
+	/* Dovecot's auth policy service (auth_policy_server_url). */
+	struct {
+		bool		 enabled;	/* default no */
+		const char	*listen;	/* "host:port", "" = off; default 127.0.0.1:10047 */
+		const char	*unix_socket;	/* path, "" = off */
+		uint32_t	 unix_socket_mode;	/* default 0660 */
+		const char	*unix_socket_group;	/* "" = daemon's group */
+		const char	*api_key;	/* X-API-Key Dovecot must send; "" = none. Secret */
+		const char	*hash_nonce;	/* auth_policy_hash_nonce; "" = unknown. Secret */
+		uint32_t	 hash_truncate;	/* bits, = auth_policy_hash_truncate; default 12 */
+		const char	*reject_text;	/* msg of a refusal; "%s" = the reason */
+		uint32_t	 max_connections;	/* default 1000 */
+		uint64_t	 timeout;	/* seconds a connection may idle; default 60 */
+	} authpolicy;
+
 	struct {
 		const char	*socket;	/* default "admin.sock" in state_dir */
 		uint32_t	 socket_mode;	/* default 0660 */

@@ -29,8 +29,31 @@ static const struct {
 	  "t.conf:1: unknown section [deamon]; did you mean [daemon]?" },
 	/* an unknown section is reported once, at its [section] line */
 	{ "\n[foo]\na = 1\nb = 2\n",
-	  "t.conf:2: unknown section [foo] (daemon, policy, admin, store, "
-	  "dnsbl, dnsbl:NAME or lists)" },
+	  "t.conf:2: unknown section [foo] (daemon, policy, authpolicy, admin, "
+	  "store, dnsbl, dnsbl:NAME or lists)" },
+	/* [authpolicy] */
+	{ "[authpolicy]\nhash_truncate = 257\n",
+	  "t.conf:2: authpolicy: hash_truncate: \"257\" is not valid (expected "
+	  "Dovecot's auth_policy_hash_truncate: 0 to 256 bits)" },
+	{ "[authpolicy]\nhash_truncate = -1\n",
+	  "t.conf:2: authpolicy: hash_truncate: \"-1\" is not valid (expected "
+	  "Dovecot's auth_policy_hash_truncate: 0 to 256 bits)" },
+	{ "[authpolicy]\nenabled = yes\nlisten =\n",
+	  "t.conf:2: authpolicy: enabled: yes, but listen and unix_socket are "
+	  "both empty: set listen = 127.0.0.1:10047" },
+	{ "[authpolicy]\n\napi_key = two words\n",
+	  "t.conf:3: authpolicy: api_key: must be one word of at most 256 bytes "
+	  "(e.g. from: openssl rand -hex 24)" },
+	{ "[authpolicy]\nlisten = localhost:10047\n",
+	  "t.conf:2: authpolicy: listen: \"localhost:10047\" is not valid "
+	  "(expected 127.0.0.1:10047 or [::1]:10047, or empty)" },
+	{ "[authpolicy]\ntimeout = 2h\n",
+	  "t.conf:2: authpolicy: timeout: \"2h\" is not valid (expected a "
+	  "duration such as 60s, at most 1h)" },
+	{ "[authpolicy]\nenabled = yes\nlisten =\nunix_socket = /run/a.sock\n"
+	  "hash_truncate = 0\napi_key = k3y\n", NULL },
+	{ "[auth_policy]\nenabled = yes\n",
+	  "t.conf:1: unknown section [auth_policy]; did you mean [authpolicy]?" },
 	{ "[dnsbl.zen]\npreset = spamcop\n",
 	  "t.conf:1: unknown section [dnsbl.zen]; did you mean [dnsbl:zen]?" },
 	{ "user = x\n",
@@ -165,6 +188,13 @@ test_cfg_defaults_and_paths(void **state)
 	assert_int_equal(c->dnsbl.nzones, 0);
 	assert_int_equal(c->lists.default_ban, 86400);
 	assert_true(c->dnsbl.enabled);
+	/* the auth policy service is opt-in; Dovecot's defaults */
+	assert_false(c->authpolicy.enabled);
+	assert_string_equal(c->authpolicy.listen, "127.0.0.1:10047");
+	assert_int_equal(c->authpolicy.hash_truncate, 12);
+	assert_string_equal(c->authpolicy.api_key, "");
+	assert_int_equal(c->authpolicy.max_connections, 1000);
+	assert_int_equal(c->authpolicy.timeout, 60);
 	cfg_free(&c);
 }
 
@@ -324,7 +354,8 @@ test_cfg_dump_round_trip(void **state)
 	    "[dnsbl:wl]\nzone = list.dnswl.org\ndefault_weight = 0\n"
 	    "weights = 127.0.10.1-127.0.10.255=-2:ALLOW\n"
 	    "[lists]\ndefault_ban = 0\nallow = 2001:db8::/32\n"
-	    "deny = 198.51.100.7\n";
+	    "deny = 198.51.100.7\n"
+	    "[authpolicy]\nenabled = yes\nhash_truncate = 0\n";
 	struct cfg	*c = NULL, *c2 = NULL;
 	char		*error = NULL, *d1 = NULL, *d2 = NULL;
 	size_t		 n1 = 0, n2 = 0;
@@ -354,10 +385,39 @@ test_cfg_dump_round_trip(void **state)
 	assert_non_null(strstr(d1, "\ndefault_ban = permanent\n"
 	    "allow = 2001:db8::/32\ndeny = 198.51.100.7\n"));
 	assert_int_equal(c2->lists.default_ban, 0);
+	assert_non_null(strstr(d1, "\n[authpolicy]\nenabled = yes\n"));
+	assert_non_null(strstr(d1, "\nhash_truncate = 0\n"));
 	free(d1);
 	free(d2);
 	cfg_free(&c);
 	cfg_free(&c2);
+}
+
+/* The auth policy secrets never appear in a dump. */
+static void
+test_cfg_dump_secrets(void **state)
+{
+	static const char text[] = "[authpolicy]\napi_key = s3cret-key\n"
+	    "hash_nonce = n0nce\n";
+	struct cfg	*c = NULL;
+	char		*error = NULL, *d = NULL;
+	size_t		 n = 0;
+	FILE		*f;
+
+	(void)state;
+	assert_int_equal(cfg_load_string(text, sizeof(text) - 1, "t.conf",
+	    &c, &error), 0);
+	assert_string_equal(c->authpolicy.api_key, "s3cret-key");
+	assert_string_equal(c->authpolicy.hash_nonce, "n0nce");
+	assert_non_null(f = open_memstream(&d, &n));
+	cfg_dump(c, f);
+	assert_int_equal(fclose(f), 0);
+	assert_null(strstr(d, "s3cret-key"));
+	assert_null(strstr(d, "n0nce"));
+	assert_non_null(strstr(d, "\n# api_key = (set, not shown)\n"
+	    "# hash_nonce = (set, not shown)\n"));
+	free(d);
+	cfg_free(&c);
 }
 
 int
@@ -370,6 +430,7 @@ main(void)
 		cmocka_unit_test(test_cfg_missing_file),
 		cmocka_unit_test(test_cfg_nul_and_long_lines),
 		cmocka_unit_test(test_cfg_dump_round_trip),
+		cmocka_unit_test(test_cfg_dump_secrets),
 		cmocka_unit_test(test_numbers_and_durations),
 		cmocka_unit_test(test_sanitize),
 	};
