@@ -133,5 +133,6 @@ int	 cmd_check(struct cli *c, int argc, char **argv);
 int	 cmd_events(struct cli *c, int argc, char **argv);
 int	 cmd_config(struct cli *c, int argc, char **argv);
 int	 cmd_reload(struct cli *c, int argc, char **argv);
+int	 cmd_logscan(struct cli *c, int argc, char **argv);	/* offline */
 
 #endif

@@ -30,6 +30,8 @@ static const char mailward_help[] =
 "  events [--since T] [--until T] [--address ADDR] [--limit N]\n"
 "  config check [FILE]             validate a configuration file (no daemon)\n"
 "  reload                          re-read the configuration (as SIGHUP)\n"
+"  logscan FILE... [--since T]     scan mail logs offline: failures and the\n"
+"                                  bans the login guard would make (no daemon)\n"
 "\n"
 "options:\n"
 "  -c, --config FILE   configuration file to find the admin socket in\n"
@@ -68,6 +70,8 @@ cli_run(struct cli *c, int argc, char **argv)
 		return cmd_config(c, argc, argv);
 	if (strcmp(verb, "reload") == 0)
 		return cmd_reload(c, argc, argv);
+	if (strcmp(verb, "logscan") == 0)
+		return cmd_logscan(c, argc, argv);
 	if (strcmp(verb, "help") == 0)
 		return cli_help(mailward_help);
 	return cli_usage_error(mailward_usage, "unknown command \"%s\" (see "
