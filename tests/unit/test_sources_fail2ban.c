@@ -274,29 +274,38 @@ run_file(struct logpat *lp, const char *dir, const struct file_scope *fs,
 	(void)fclose(f);
 }
 
+static char corpus_dir[1024];
+
+/* false: no corpus (the test is skipped, visibly) */
+static bool
+corpus_find(void)
+{
+	const char *env = getenv("MW_CORPUS_DIR");
+	char readme[1100];
+	FILE *probe;
+
+	if (env != NULL && env[0] != '\0')
+		(void)snprintf(corpus_dir, sizeof(corpus_dir), "%.1000s/"
+		    "fail2ban-logs", env);
+	else
+		(void)snprintf(corpus_dir, sizeof(corpus_dir), "%.900s/../../../"
+		    "shared/corpus/fail2ban-logs", MW_TEST_DATA);
+	(void)snprintf(readme, sizeof(readme), "%.1024s/README.md", corpus_dir);
+	if ((probe = fopen(readme, "r")) == NULL)
+		return false;
+	(void)fclose(probe);
+	return true;
+}
+
 static void
 test_fail2ban_corpus(void **state)
 {
-	const char *env = getenv("MW_CORPUS_DIR");
-	char dir[1024], readme[1100 + 16];
-	FILE *probe;
+	const char *dir = corpus_dir;
 	struct logpat *lp;
 	const char *error;
 	unsigned bad = 0, total_in = 0, total_out = 0;
 
 	(void)state;
-	if (env != NULL && env[0] != '\0')
-		(void)snprintf(dir, sizeof(dir), "%s/fail2ban-logs", env);
-	else
-		(void)snprintf(dir, sizeof(dir), "%s/../../../shared/corpus/"
-		    "fail2ban-logs", MW_TEST_DATA);
-	(void)snprintf(readme, sizeof(readme), "%.1024s/README.md", dir);
-	if ((probe = fopen(readme, "r")) == NULL) {
-		printf("SKIP fail2ban corpus not found at %s (set MW_CORPUS_DIR)\n",
-		    dir);
-		skip();
-	}
-	(void)fclose(probe);
 	setenv("TZ", F2B_TZ, 1);
 	tzset();
 	assert_int_equal(logpat_new(LOGPAT_SET_ALL, &lp, &error), 0);
@@ -334,6 +343,12 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fail2ban_corpus),
 	};
+
+	if (!corpus_find()) {
+		printf("SKIP: fail2ban corpus not found at %s (set MW_CORPUS_DIR "
+		    "to the directory holding fail2ban-logs/)\n", corpus_dir);
+		return 77;
+	}
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
