@@ -33,7 +33,7 @@ struct cfg_owned {
 enum cfg_type {
 	CT_STR, CT_PATH, CT_BOOL, CT_U32, CT_U64, CT_I32, CT_DURATION,
 	CT_DURATION_MS, CT_MODE, CT_PORTS, CT_ACTION, CT_LOGLEVEL, CT_BACKEND,
-	CT_ENDPOINT, CT_RESOLVER, CT_REJECT_TEXT, CT_BITS,
+	CT_ENDPOINT, CT_RESOLVER, CT_REJECT_TEXT, CT_BITS, CT_LOGIN_ACTION,
 };
 
 struct cfg_key {
@@ -94,6 +94,33 @@ static const struct cfg_key cfg_keys[] = {
 	K("dnsbl", "negative_ttl", CT_DURATION, dnsbl.negative_ttl, 86400, "5m", "a duration such as 5m"),
 	K("dnsbl", "cache_max_entries", CT_U32, dnsbl.cache_max_entries, 10000000, "200000", "a number of entries"),
 	K("lists", "default_ban", CT_DURATION, lists.default_ban, 3650ULL * 86400, "1d", "a duration such as 1d, or 0 or permanent"),
+	K("login", "enabled", CT_BOOL, login.enabled, 0, "yes", "yes or no"),
+	K("login", "window", CT_DURATION, login.window, 86400, "10m", "a duration such as 10m, at most 1d"),
+	K("login", "tarpit_after", CT_U32, login.tarpit_after, 100000, "3", "a number of failed logins"),
+	K("login", "tarpit_delay", CT_DURATION, login.tarpit_delay, 60, "2s", "a duration such as 2s, at most 60s"),
+	K("login", "ban_after", CT_U32, login.ban_after, 100000, "10", "a number of failed logins"),
+	K("login", "account_address_ban_after", CT_U32, login.account_address_ban_after, 100000, "6", "a number of failed logins"),
+	K("login", "network_ban_after", CT_U32, login.network_ban_after, 1000000, "30", "a number of failed logins"),
+	K("login", "network_bits_v4", CT_U32, login.network_bits_v4, 32, "24", "a prefix length from 8 to 32"),
+	K("login", "network_bits_v6", CT_U32, login.network_bits_v6, 128, "64", "a prefix length from 16 to 128"),
+	K("login", "spray_accounts", CT_U32, login.spray_accounts, 200, "8", "a number of accounts from 2 to 200"),
+	K("login", "spray_network_accounts", CT_U32, login.spray_network_accounts, 200, "15", "a number of accounts from 2 to 200"),
+	K("login", "spray_password_accounts", CT_U32, login.spray_password_accounts, 200, "5", "a number of accounts from 2 to 200"),
+	K("login", "distributed_addresses", CT_U32, login.distributed_addresses, 32, "5", "a number of addresses from 2 to 32"),
+	K("login", "distributed_action", CT_LOGIN_ACTION, login.distributed_reject, 0, "tarpit", "tarpit or reject"),
+	K("login", "trust_known", CT_BOOL, login.trust_known, 0, "yes", "yes or no"),
+	K("login", "known_ttl", CT_DURATION, login.known_ttl, 3650ULL * 86400, "30d", "a duration such as 30d"),
+	K("login", "alert_after_failures", CT_U32, login.alert_after_failures, 100000, "3", "a number of failed logins"),
+	K("login", "alert_new_network", CT_BOOL, login.alert_new_network, 0, "yes", "yes or no"),
+	K("login", "ban_time", CT_DURATION, login.ban_time, 3650ULL * 86400, "1h", "a duration such as 1h"),
+	K("login", "ban_max", CT_DURATION, login.ban_max, 3650ULL * 86400, "7d", "a duration such as 7d"),
+	K("login", "ban_permanent", CT_BOOL, login.ban_permanent, 0, "no", "yes or no"),
+	K("login", "escalation_period", CT_DURATION, login.escalation_period, 3650ULL * 86400, "30d", "a duration such as 30d"),
+	K("login", "weak_password", CT_BOOL, login.weak_password, 0, "no", "yes or no"),
+	K("login", "max_addresses", CT_U32, login.max_addresses, 100000000, "2000000", "a number of entries"),
+	K("login", "max_networks", CT_U32, login.max_networks, 100000000, "1000000", "a number of entries"),
+	K("login", "max_accounts", CT_U32, login.max_accounts, 100000000, "200000", "a number of entries"),
+	K("login", "max_pairs", CT_U32, login.max_pairs, 100000000, "2000000", "a number of entries"),
 };
 
 static const char *const zone_keys[] = { "zone", "preset", "enabled", "ipv6",
@@ -360,6 +387,12 @@ cfg_set_key(struct cfg_loader *l, const struct cfg_key *k, const char *v)
 	case CT_U32:
 		if (mw_parse_u64(v, k->max, &u) == 0 && u > 0) {
 			*(uint32_t *)(void *)field = (uint32_t)u;
+			return 0;
+		}
+		break;
+	case CT_LOGIN_ACTION:
+		if (strcmp(v, "tarpit") == 0 || strcmp(v, "reject") == 0) {
+			*(bool *)(void *)field = v[0] == 'r';
 			return 0;
 		}
 		break;
@@ -730,7 +763,7 @@ cfg_zone_key(struct cfg_loader *l, const char *section, const char *key,
 }
 
 static const char *const section_names[] = { "daemon", "policy", "admin",
-	"store", "dnsbl", "lists", "authpolicy" };
+	"store", "dnsbl", "lists", "authpolicy", "login" };
 
 /* An unknown section, reported once for all its keys. */
 static void
@@ -772,7 +805,7 @@ cfg_bad_section(struct cfg_loader *l, const char *section, const char *key)
 		    cfg_quote(l, section), best);
 	else
 		cfg_error(l, "", "", "unknown section [%s] (daemon, policy, "
-		    "authpolicy, admin, store, dnsbl, dnsbl:NAME or lists)",
+		    "authpolicy, admin, store, dnsbl, dnsbl:NAME, lists or login)",
 		    cfg_quote(l, section));
 	l->line = line;
 }
@@ -924,6 +957,57 @@ cfg_in_state_dir(struct cfg_loader *l, const char *p)
 	return mw_arena_printf(l->a, "%s/%s", l->cfg->daemon.state_dir, p);
 }
 
+/* Cross-key checks of [login], each reported at the line of its key. */
+static void
+cfg_check_login(struct cfg_loader *l)
+{
+	struct cfg	*c = l->cfg;
+	unsigned	 line = l->line;
+
+	if (c->login.network_bits_v4 < 8) {
+		l->line = cfg_key_line(l, "login", "network_bits_v4");
+		cfg_error(l, "login", "network_bits_v4", "%u is too short "
+		    "(expected a prefix length from 8 to 32)",
+		    c->login.network_bits_v4);
+	}
+	if (c->login.network_bits_v6 < 16) {
+		l->line = cfg_key_line(l, "login", "network_bits_v6");
+		cfg_error(l, "login", "network_bits_v6", "%u is too short "
+		    "(expected a prefix length from 16 to 128)",
+		    c->login.network_bits_v6);
+	}
+	if (c->login.ban_max < c->login.ban_time) {
+		l->line = cfg_key_line(l, "login", "ban_max");
+		if (l->line == 0)
+			l->line = cfg_key_line(l, "login", "ban_time");
+		cfg_error(l, "login", "ban_max", "is shorter than ban_time");
+	}
+	if (c->login.tarpit_after > c->login.ban_after) {
+		l->line = cfg_key_line(l, "login", "tarpit_after");
+		if (l->line == 0)
+			l->line = cfg_key_line(l, "login", "ban_after");
+		cfg_error(l, "login", "tarpit_after", "is larger than ban_after "
+		    "(a client is tarpitted before it is banned)");
+	}
+	if (c->login.weak_password) {
+		l->line = cfg_key_line(l, "login", "weak_password");
+		/* With Dovecot's default of 12 bits, 1 wrong password in
+		   4096 would "match" a common one: the flag would be noise. */
+		if (c->authpolicy.hash_truncate != 0 &&
+		    c->authpolicy.hash_truncate < 32)
+			cfg_error(l, "login", "weak_password", "needs "
+			    "[authpolicy] hash_truncate of at least 32 (now %u): "
+			    "set auth_policy_hash_truncate = 32 (or more) in "
+			    "Dovecot and hash_truncate to the same value, or set "
+			    "weak_password = no", c->authpolicy.hash_truncate);
+		if (c->authpolicy.hash_nonce[0] == '\0')
+			cfg_error(l, "login", "weak_password", "needs "
+			    "[authpolicy] hash_nonce: copy Dovecot's "
+			    "auth_policy_hash_nonce");
+	}
+	l->line = line;
+}
+
 static void
 cfg_finish(struct cfg_loader *l)
 {
@@ -950,6 +1034,7 @@ cfg_finish(struct cfg_loader *l)
 		cfg_error(l, "authpolicy", "api_key", "must be one word of at "
 		    "most 256 bytes (e.g. from: openssl rand -hex 24)");
 	}
+	cfg_check_login(l);
 	for (size_t i = 0; i < c->dnsbl.nzones; i++) {
 		struct cfg_zone		*z = &c->dnsbl.zones[i];
 		const struct zone_preset *p = NULL;
@@ -1145,6 +1230,45 @@ cfg_dur(uint64_t secs, char *buf, size_t size)
 	return mw_format_duration(secs, buf, size);
 }
 
+static void
+cfg_dump_login(const struct cfg *c, FILE *out)
+{
+	char	 d[6][32];
+
+	fprintf(out, "\n[login]\nenabled = %s\nwindow = %s\ntarpit_after = %u\n"
+	    "tarpit_delay = %s\nban_after = %u\naccount_address_ban_after = %u\n"
+	    "network_ban_after = %u\nnetwork_bits_v4 = %u\n"
+	    "network_bits_v6 = %u\nspray_accounts = %u\n"
+	    "spray_network_accounts = %u\nspray_password_accounts = %u\n"
+	    "distributed_addresses = %u\ndistributed_action = %s\n"
+	    "trust_known = %s\nknown_ttl = %s\nalert_after_failures = %u\n"
+	    "alert_new_network = %s\n",
+	    c->login.enabled ? "yes" : "no",
+	    cfg_dur(c->login.window, d[0], sizeof(d[0])),
+	    c->login.tarpit_after,
+	    cfg_dur(c->login.tarpit_delay, d[1], sizeof(d[1])),
+	    c->login.ban_after, c->login.account_address_ban_after,
+	    c->login.network_ban_after, c->login.network_bits_v4,
+	    c->login.network_bits_v6, c->login.spray_accounts,
+	    c->login.spray_network_accounts, c->login.spray_password_accounts,
+	    c->login.distributed_addresses,
+	    c->login.distributed_reject ? "reject" : "tarpit",
+	    c->login.trust_known ? "yes" : "no",
+	    cfg_dur(c->login.known_ttl, d[2], sizeof(d[2])),
+	    c->login.alert_after_failures,
+	    c->login.alert_new_network ? "yes" : "no");
+	fprintf(out, "ban_time = %s\nban_max = %s\nban_permanent = %s\n"
+	    "escalation_period = %s\nweak_password = %s\n"
+	    "max_addresses = %u\nmax_networks = %u\nmax_accounts = %u\n"
+	    "max_pairs = %u\n",
+	    cfg_dur(c->login.ban_time, d[3], sizeof(d[3])),
+	    cfg_dur(c->login.ban_max, d[4], sizeof(d[4])),
+	    c->login.ban_permanent ? "yes" : "no",
+	    cfg_dur(c->login.escalation_period, d[5], sizeof(d[5])),
+	    c->login.weak_password ? "yes" : "no", c->login.max_addresses,
+	    c->login.max_networks, c->login.max_accounts, c->login.max_pairs);
+}
+
 void
 cfg_dump(const struct cfg *c, FILE *out)
 {
@@ -1226,4 +1350,5 @@ cfg_dump(const struct cfg *c, FILE *out)
 	for (size_t i = 0; i < c->lists.ndeny; i++)
 		fprintf(out, "deny = %s\n", mw_cidr_format(&c->lists.deny[i].net,
 		    buf, sizeof(buf)));
+	cfg_dump_login(c, out);
 }

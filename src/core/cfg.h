@@ -134,6 +134,37 @@ struct cfg {
 		struct cfg_list_entry	*allow, *deny;	/* static entries from the file */
 		size_t		 nallow, ndeny;
 	} lists;
+
+	/* The login guard (engine/bruteforce.h); every window slides. */
+	struct {
+		bool		 enabled;		/* default yes */
+		uint64_t	 window;		/* s, default 10m */
+		uint32_t	 tarpit_after;		/* address failures, default 3 */
+		uint64_t	 tarpit_delay;		/* s, default 2s */
+		uint32_t	 ban_after;		/* address failures, default 10 */
+		uint32_t	 account_address_ban_after;	/* default 6 */
+		uint32_t	 network_ban_after;	/* default 30 */
+		uint32_t	 network_bits_v4;	/* default 24 */
+		uint32_t	 network_bits_v6;	/* default 64 */
+		uint32_t	 spray_accounts;	/* default 8 */
+		uint32_t	 spray_network_accounts;	/* default 15 */
+		uint32_t	 spray_password_accounts;	/* default 5 */
+		uint32_t	 distributed_addresses;	/* default 5 */
+		bool		 distributed_reject;	/* distributed_action = reject */
+		bool		 trust_known;		/* default yes */
+		uint64_t	 known_ttl;		/* s, default 30d */
+		uint32_t	 alert_after_failures;	/* default 3 */
+		bool		 alert_new_network;	/* default yes */
+		uint64_t	 ban_time;		/* s, first ban, default 1h */
+		uint64_t	 ban_max;		/* s, longest, default 7d */
+		bool		 ban_permanent;		/* after ban_max: permanent; default no */
+		uint64_t	 escalation_period;	/* s, default 30d */
+		bool		 weak_password;		/* default no; needs authpolicy.hash_* */
+		uint32_t	 max_addresses;		/* default 2000000 */
+		uint32_t	 max_networks;		/* default 1000000 */
+		uint32_t	 max_accounts;		/* default 200000 */
+		uint32_t	 max_pairs;		/* default 2000000 */
+	} login;
 };
 
 /* Reads and validates path. On success *cfg_r is a new cfg; on failure

@@ -30,7 +30,7 @@ static const struct {
 	/* an unknown section is reported once, at its [section] line */
 	{ "\n[foo]\na = 1\nb = 2\n",
 	  "t.conf:2: unknown section [foo] (daemon, policy, authpolicy, admin, "
-	  "store, dnsbl, dnsbl:NAME or lists)" },
+	  "store, dnsbl, dnsbl:NAME, lists or login)" },
 	/* [authpolicy] */
 	{ "[authpolicy]\nhash_truncate = 257\n",
 	  "t.conf:2: authpolicy: hash_truncate: \"257\" is not valid (expected "
@@ -75,6 +75,38 @@ static const struct {
 	{ "[policy]\nreject_text = 100%\n",
 	  "t.conf:2: policy: reject_text: \"100%\" has a % directive other than "
 	  "%s or %%" },
+	/* [login] (issue 3) */
+	{ "[authpolicy]\nhash_nonce = n0nce\n[login]\nweak_password = yes\n",
+	  "t.conf:4: login: weak_password: needs [authpolicy] hash_truncate of "
+	  "at least 32 (now 12): set auth_policy_hash_truncate = 32 (or more) "
+	  "in Dovecot and hash_truncate to the same value, or set "
+	  "weak_password = no" },
+	{ "[authpolicy]\nhash_truncate = 32\n[login]\nweak_password = yes\n",
+	  "t.conf:4: login: weak_password: needs [authpolicy] hash_nonce: copy "
+	  "Dovecot's auth_policy_hash_nonce" },
+	{ "[authpolicy]\nhash_truncate = 32\nhash_nonce = n0nce\n[login]\n"
+	  "weak_password = yes\n", NULL },
+	{ "[authpolicy]\nhash_truncate = 0\nhash_nonce = n0nce\n[login]\n"
+	  "weak_password = yes\n", NULL },
+	{ "[login]\nnetwork_bits_v4 = 4\n",
+	  "t.conf:2: login: network_bits_v4: 4 is too short (expected a "
+	  "prefix length from 8 to 32)" },
+	{ "[login]\nnetwork_bits_v6 = 129\n",
+	  "t.conf:2: login: network_bits_v6: \"129\" is not valid (expected "
+	  "a prefix length from 16 to 128)" },
+	{ "[login]\ntarpit_after = 20\n",
+	  "t.conf:2: login: tarpit_after: is larger than ban_after (a client "
+	  "is tarpitted before it is banned)" },
+	{ "[login]\nban_time = 2d\nban_max = 1d\n",
+	  "t.conf:3: login: ban_max: is shorter than ban_time" },
+	{ "[login]\ndistributed_action = block\n",
+	  "t.conf:2: login: distributed_action: \"block\" is not valid "
+	  "(expected tarpit or reject)" },
+	{ "[login]\ndistributed_addresses = 33\n",
+	  "t.conf:2: login: distributed_addresses: \"33\" is not valid "
+	  "(expected a number of addresses from 2 to 32)" },
+	{ "[login]\nwindow = 1h\nban_after = 20\ndistributed_action = reject\n"
+	  "trust_known = no\nban_permanent = yes\n", NULL },
 	{ "[policy]\nmax_connections = 0\n",
 	  "t.conf:2: policy: max_connections: \"0\" is not valid (expected a "
 	  "number from 1 to 100000)" },
