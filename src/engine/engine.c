@@ -22,6 +22,7 @@
 #include "core/slice.h"
 #include "engine/acl.h"
 #include "engine/ban.h"
+#include "engine/engine_int.h"
 
 #define ENGINE_TICK_MS		1000	/* housekeeping interval */
 #define ENGINE_TOUCH_BATCH	10000	/* ban hit updates written per tick */
@@ -65,6 +66,7 @@ struct engine {
 	struct engine_stats	 stats;
 	struct coalesced	*coalesce;	/* ENGINE_COALESCE_SLOTS */
 	size_t			 ncoalesced;
+	struct engine_login	*login;		/* engine_login.c */
 };
 
 struct engine_pending {
@@ -173,6 +175,24 @@ engine_dnsbl_active(const struct engine *e)
 	return e->dnsbl != NULL && e->cfg->dnsbl.enabled && e->cfg->dnsbl.nzones > 0;
 }
 
+/* Counts a refusal by ban be; the count is saved by the next tick. */
+static void
+engine_ban_hit(struct engine *e, struct ban_entry *be, int64_t now)
+{
+	be->hits++;
+	be->last_seen = (uint32_t)now;
+	if (be->dirty)
+		return;
+	be->dirty = 1;
+	if (e->ndirty == e->dirty_cap) {
+		e->dirty_cap = e->dirty_cap == 0 ? 256 :
+		    mw_mul_size(e->dirty_cap, 2);
+		e->dirty = mw_realloc(e->dirty, mw_mul_size(e->dirty_cap,
+		    sizeof(*e->dirty)));
+	}
+	e->dirty[e->ndirty++] = be->net;
+}
+
 /* Static decisions: lists and bans. True when decided. */
 static bool
 engine_decide_static(struct engine *e, const struct observation *obs,
@@ -206,18 +226,7 @@ engine_decide_static(struct engine *e, const struct observation *obs,
 	if ((be = ban_table_match(&e->bans, &obs->addr, now)) != NULL) {
 		mw_addr_format(&obs->addr, addr, sizeof(addr));
 		mw_cidr_format(&be->net, net, sizeof(net));
-		be->hits++;
-		be->last_seen = (uint32_t)now;
-		if (!be->dirty) {
-			be->dirty = 1;
-			if (e->ndirty == e->dirty_cap) {
-				e->dirty_cap = e->dirty_cap == 0 ? 256 :
-				    mw_mul_size(e->dirty_cap, 2);
-				e->dirty = mw_realloc(e->dirty, mw_mul_size(
-				    e->dirty_cap, sizeof(*e->dirty)));
-			}
-			e->dirty[e->ndirty++] = be->net;
-		}
+		engine_ban_hit(e, be, now);
 		verdict_set(v, VERDICT_REJECT, VERDICT_BY_BAN, mw_arena_printf(a,
 		    "banned %s (%s): %s", net,
 		    store_ban_source_name((enum store_ban_source)be->source),
@@ -635,6 +644,7 @@ engine_ban_del(struct engine *e, const struct mw_cidr *net,
 		return -1;
 	}
 	(void)ban_table_remove(&e->bans, net);
+	engine_login_forget(e->login, net);
 	log_debug("engine: unban %s", mw_cidr_format(net, text, sizeof(text)));
 	return 1;
 }
@@ -671,6 +681,20 @@ engine_ban_walk(struct engine *e, store_ban_fn *fn, void *ctx)
 			break;
 	}
 	free(v);
+}
+
+bool
+engine_ban_match_hit(struct engine *e, const struct mw_addr *a,
+    struct store_ban *ban_r)
+{
+	int64_t			 now = engine_now();
+	struct ban_entry	*be = ban_table_match(&e->bans, a, now);
+
+	if (be == NULL)
+		return false;
+	engine_ban_hit(e, be, now);
+	ban_entry_to_store(be, ban_r);
+	return true;
 }
 
 bool
@@ -845,6 +869,7 @@ engine_on_tick(evutil_socket_t fd, short what, void *arg)
 	engine_coalesce_flush(e);
 	engine_flush_hits(e);
 	engine_expire(e);
+	engine_login_tick(e->login);
 }
 
 /* --- life cycle ---------------------------------------------------------- */
@@ -916,6 +941,10 @@ engine_new(struct event_base *base, const struct cfg *cfg, struct store *st,
 	log_info("engine: loaded %zu bans (%zu expired skipped), %zu allow and "
 	    "%zu deny entries", l.loaded, l.skipped, acl_count(&e->allow),
 	    acl_count(&e->deny));
+	if (engine_login_new(e, cfg, &e->login, error_r) < 0) {
+		engine_free(&e);
+		return -1;
+	}
 	if (base != NULL) {
 		/* Without a loop there is no tick to flush merged events. */
 		e->coalesce = mw_calloc(ENGINE_COALESCE_SLOTS,
@@ -944,6 +973,7 @@ engine_free(struct engine **ep)
 		while (e->ndirty > 0)
 			engine_flush_hits(e);
 	}
+	engine_login_free(&e->login);
 	ban_table_deinit(&e->bans);
 	acl_deinit(&e->allow);
 	acl_deinit(&e->deny);
@@ -957,6 +987,7 @@ engine_reload(struct engine *e, const struct cfg *cfg, struct dnsbl *d)
 {
 	engine_apply_cfg(e, cfg);
 	e->dnsbl = d;
+	engine_login_reload(e->login, cfg);
 }
 
 void
@@ -972,6 +1003,12 @@ engine_get_stats(struct engine *e, struct engine_stats *stats_r)
 	stats_r->bans_active = active;
 	stats_r->allow_entries = acl_count(&e->allow);
 	stats_r->deny_entries = acl_count(&e->deny);
+}
+
+struct engine_login *
+engine_login_of(struct engine *e)
+{
+	return e->login;
 }
 
 struct store *

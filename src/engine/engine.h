@@ -216,6 +216,25 @@ void	 engine_auth_check(struct engine *e, const struct auth_observation *o,
 /* Records the outcome of an attempt (phase FAILURE or SUCCESS). */
 void	 engine_auth_report(struct engine *e, const struct auth_observation *o);
 
+/* Verdict reasons read like "3 failed logins in 10m", "banned
+   203.0.113.9 (login): password spraying: 9 accounts in 10m". Events:
+   listener = o->source; verdict AUTH_FAIL or AUTH_OK for every report,
+   TARPIT or REJECT for such a check, BAN when the rules ban, ALERT for a
+   possible takeover; the account in the account field. */
+
+struct engine_login_stats {
+	uint64_t	 checks, tarpits, rejects;	/* engine_auth_check */
+	uint64_t	 failures, successes;		/* engine_auth_report */
+	uint64_t	 repeats;	/* failures repeating a wrong password */
+	uint64_t	 bans, alerts;
+	size_t		 addresses, networks, accounts, pairs;	/* tracked now */
+	uint64_t	 evicted;	/* dropped because a table was full */
+	size_t		 bytes;		/* memory of the tracking tables */
+};
+
+void	 engine_login_get_stats(struct engine *e,
+	    struct engine_login_stats *stats_r);
+
 /* --- ban changes, for the firewall helper (enforce/) ----------------- */
 
 enum engine_ban_change { ENGINE_BAN_ADDED, ENGINE_BAN_REMOVED };

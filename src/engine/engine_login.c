@@ -1,0 +1,374 @@
+/*
+ * engine_login - the login guard inside the engine: authentication
+ * attempts (Dovecot auth policy, logwatch, the dashboard's own login)
+ * become bruteforce.c observations; what its rules conclude becomes
+ * bans (engine_ban_add, so every enforcement point refuses them), alerts
+ * and events. See engine.h for the contract.
+ *
+ * Order of a check: allow list > deny list > active ban > the rules'
+ * current state (tarpit, refuse). The allow list is never banned, nor
+ * (trust_known) an address from a network the account logged in from.
+ * Password hashes are turned into fingerprints at once and never logged,
+ * stored or put in an event. Loop thread only.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/log.h"
+#include "core/slice.h"
+#include "engine/bruteforce.h"
+#include "engine/engine_int.h"
+
+#define LOGIN_EXPIRE_SCAN	20000	/* entries examined per table per tick */
+#define LOGIN_QUOTE_MAX		64	/* bytes of an account name in a log line */
+
+struct engine_login {
+	struct engine		*e;
+	const struct cfg	*cfg;
+	struct bf		*bf;
+	struct engine_login_stats stats;
+	bool			 full_logged;	/* "table full" said once */
+};
+
+static int64_t
+login_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+login_bf_config(const struct cfg *cfg, struct bf_config *c)
+{
+	bf_config_defaults(c);
+	c->window_s = (uint32_t)cfg->login.window;
+	c->tarpit_after = cfg->login.tarpit_after;
+	c->tarpit_delay_s = (uint32_t)cfg->login.tarpit_delay;
+	c->ban_after = cfg->login.ban_after;
+	c->account_address_ban_after = cfg->login.account_address_ban_after;
+	c->network_ban_after = cfg->login.network_ban_after;
+	c->network_bits_v4 = (uint8_t)cfg->login.network_bits_v4;
+	c->network_bits_v6 = (uint8_t)cfg->login.network_bits_v6;
+	c->spray_accounts = cfg->login.spray_accounts;
+	c->spray_network_accounts = cfg->login.spray_network_accounts;
+	c->spray_password_accounts = cfg->login.spray_password_accounts;
+	c->distributed_addresses = cfg->login.distributed_addresses;
+	c->distributed_reject = cfg->login.distributed_reject;
+	c->trust_known = cfg->login.trust_known;
+	c->known_ttl_s = cfg->login.known_ttl > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)cfg->login.known_ttl;
+	c->alert_after_failures = cfg->login.alert_after_failures;
+	c->alert_new_network = cfg->login.alert_new_network;
+	c->max_addresses = cfg->login.max_addresses;
+	c->max_networks = cfg->login.max_networks;
+	c->max_accounts = cfg->login.max_accounts;
+	c->max_pairs = cfg->login.max_pairs;
+}
+
+int
+engine_login_new(struct engine *e, const struct cfg *cfg,
+    struct engine_login **l_r, char **error_r)
+{
+	struct engine_login	*l = mw_calloc(1, sizeof(*l));
+	struct bf_config	 c;
+
+	(void)error_r;
+	l->e = e;
+	l->cfg = cfg;
+	login_bf_config(cfg, &c);
+	l->bf = bf_new(&c);
+	*l_r = l;
+	return 0;
+}
+
+void
+engine_login_free(struct engine_login **lp)
+{
+	struct engine_login *l = *lp;
+
+	if (l == NULL)
+		return;
+	bf_free(&l->bf);
+	free(l);
+	*lp = NULL;
+}
+
+void
+engine_login_reload(struct engine_login *l, const struct cfg *cfg)
+{
+	struct bf_config c;
+
+	l->cfg = cfg;
+	login_bf_config(cfg, &c);
+	bf_set_config(l->bf, &c);
+}
+
+void
+engine_login_tick(struct engine_login *l)
+{
+	struct bf_stats s;
+
+	(void)bf_expire(l->bf, (int64_t)time(NULL), LOGIN_EXPIRE_SCAN);
+	bf_get_stats(l->bf, &s);
+	if (s.evicted > 0 && !l->full_logged) {
+		log_warn("login: a tracking table is full (addresses %zu, "
+		    "networks %zu, accounts %zu, account+address %zu); the "
+		    "least recently seen entries are dropped (raise [login] "
+		    "max_* to keep more)", s.addresses, s.networks, s.accounts,
+		    s.pairs);
+		l->full_logged = true;
+	}
+}
+
+void
+engine_login_forget(struct engine_login *l, const struct mw_cidr *net)
+{
+	bf_forget(l->bf, net);
+}
+
+/* --- helpers ---------------------------------------------------------- */
+
+static const char *
+login_source(const struct auth_observation *o)
+{
+	return o->source != NULL && o->source[0] != '\0' ? o->source :
+	    "authpolicy";
+}
+
+static const char *
+login_account(const struct auth_observation *o)
+{
+	return o->account != NULL ? o->account : "";
+}
+
+static int64_t
+login_time_ms(const struct auth_observation *o)
+{
+	return o->time_ms > 0 ? o->time_ms : login_now_ms();
+}
+
+static void
+login_event(struct engine_login *l, const struct auth_observation *o,
+    const struct mw_addr *addr, const char *verdict, const char *reason)
+{
+	struct store_event ev = {
+		.time_ms = login_time_ms(o), .addr = *addr,
+		.listener = login_source(o), .verdict = verdict,
+		.reason = reason, .account = login_account(o),
+		.sender = "", .recipient = "",
+	};
+
+	store_event_append(engine_store(l->e), &ev);
+}
+
+/* The account name fit for a log line. */
+static const char *
+login_quote(struct mw_arena *a, const char *account)
+{
+	return mw_sanitize(a, mw_slice_from_cstr(account), LOGIN_QUOTE_MAX);
+}
+
+/* How long the next login-guard ban of net lasts: ban_time, doubled for
+   every earlier ban within escalation_period, at most ban_max; past
+   ban_max permanent (0) when ban_permanent is set. */
+static uint64_t
+login_ban_duration(struct engine_login *l, unsigned level)
+{
+	uint64_t d = l->cfg->login.ban_time, max = l->cfg->login.ban_max;
+
+	for (unsigned i = 0; i < level; i++) {
+		if (d >= max) {
+			if (l->cfg->login.ban_permanent)
+				return 0;
+			break;
+		}
+		d = d > max / 2 ? max : d * 2;
+	}
+	return d > max ? max : d;
+}
+
+/* Bans net for the rules' reason, unless the allow list covers it or an
+   active ban already does. */
+static void
+login_ban(struct engine_login *l, const struct auth_observation *o,
+    const struct mw_cidr *net, const char *reason)
+{
+	struct engine_list_entry le;
+	struct store_ban	 old, b;
+	enum store_ban_source	 source;
+	const char		*error;
+	char			 text[MW_CIDR_STRLEN], dur[32];
+	uint64_t		 duration;
+	unsigned		 level = 0;
+
+	mw_cidr_format(net, text, sizeof(text));
+	if (engine_list_match(l->e, STORE_LIST_ALLOW, &net->addr, &le)) {
+		log_info("login: %s: not banned (allow list): %s", text, reason);
+		return;
+	}
+	if (engine_ban_find(l->e, &net->addr, &old) && old.net.bits <= net->bits)
+		return;	/* already refused */
+	source = strcmp(login_source(o), "logwatch") == 0 ?
+	    STORE_BAN_LOGWATCH : STORE_BAN_LOGIN;
+	duration = login_ban_duration(l, level);
+	if (engine_ban_add(l->e, net, duration, source, reason, &b,
+	    &error) < 0) {
+		log_error("login: ban %s: %s", text, error);
+		return;
+	}
+	l->stats.bans++;
+	if (duration == 0)
+		(void)snprintf(dur, sizeof(dur), "permanently");
+	else {
+		char d[24];
+
+		(void)snprintf(dur, sizeof(dur), "for %s",
+		    mw_format_duration(duration, d, sizeof(d)));
+	}
+	log_info("login: ban %s %s (%s): %s", text, dur,
+	    store_ban_source_name(source), reason);
+	{
+		char ev_reason[STORE_MAX_TEXT];
+
+		(void)snprintf(ev_reason, sizeof(ev_reason), "%s %s: %s", text,
+		    dur, reason);
+		login_event(l, o, &net->addr, "BAN", ev_reason);
+	}
+}
+
+/* --- check and report --------------------------------------------------- */
+
+void
+engine_auth_check(struct engine *e, const struct auth_observation *o,
+    struct mw_arena *a, struct auth_verdict *v)
+{
+	struct engine_login	*l = engine_login_of(e);
+	struct engine_list_entry le;
+	struct store_ban	 ban;
+	struct bf_verdict	 bv;
+	char			 net[MW_CIDR_STRLEN];
+	int64_t			 now;
+
+	*v = (struct auth_verdict){ .kind = AUTH_VERDICT_ALLOW,
+	    .reason = "no objection" };
+	l->stats.checks++;
+	if (!o->has_addr) {
+		v->reason = "client address unknown";
+		return;
+	}
+	if (engine_list_match(e, STORE_LIST_ALLOW, &o->addr, &le)) {
+		v->reason = mw_arena_printf(a, "allow list %s",
+		    mw_cidr_format(&le.e.net, net, sizeof(net)));
+		return;
+	}
+	if (engine_list_match(e, STORE_LIST_DENY, &o->addr, &le)) {
+		v->kind = AUTH_VERDICT_REJECT;
+		v->reason = mw_arena_printf(a, "deny list %s",
+		    mw_cidr_format(&le.e.net, net, sizeof(net)));
+	} else if (engine_ban_match_hit(e, &o->addr, &ban)) {
+		v->kind = AUTH_VERDICT_REJECT;
+		v->reason = mw_arena_printf(a, "banned %s (%s): %s",
+		    mw_cidr_format(&ban.net, net, sizeof(net)),
+		    store_ban_source_name(ban.source), ban.reason);
+	} else if (l->cfg->login.enabled) {
+		now = login_time_ms(o) / 1000;
+		bf_check(l->bf, &o->addr, login_account(o), now, &bv);
+		if (bv.kind == BF_TARPIT) {
+			v->kind = AUTH_VERDICT_TARPIT;
+			v->delay_s = bv.delay_s;
+		} else if (bv.kind == BF_REJECT) {
+			v->kind = AUTH_VERDICT_REJECT;
+		}
+		v->reason = mw_arena_strdup(a, bv.reason[0] != '\0' ?
+		    bv.reason : "no objection");
+	}
+	if (v->kind == AUTH_VERDICT_TARPIT) {
+		l->stats.tarpits++;
+		login_event(l, o, &o->addr, "TARPIT", mw_arena_printf(a,
+		    "%u s: %s", v->delay_s, v->reason));
+	} else if (v->kind == AUTH_VERDICT_REJECT) {
+		l->stats.rejects++;
+		login_event(l, o, &o->addr, "REJECT", v->reason);
+	}
+}
+
+void
+engine_auth_report(struct engine *e, const struct auth_observation *o)
+{
+	struct engine_login	*l = engine_login_of(e);
+	struct bf_attempt	 at;
+	struct bf_result	 r;
+	struct mw_arena		*a;
+	struct mw_cidr		 host;
+	char			 addr[MW_ADDR_STRLEN];
+	bool			 failure = o->phase == AUTH_PHASE_FAILURE;
+
+	if (!o->has_addr || o->phase == AUTH_PHASE_BEFORE)
+		return;
+	if (failure)
+		l->stats.failures++;
+	else
+		l->stats.successes++;
+	if (!l->cfg->login.enabled) {
+		login_event(l, o, &o->addr, failure ? "AUTH_FAIL" : "AUTH_OK",
+		    o->service != NULL ? o->service : "");
+		return;
+	}
+	at = (struct bf_attempt){
+		.addr = o->addr, .account = login_account(o),
+		.service = o->service != NULL ? o->service : "",
+		.phase = failure ? BF_FAILURE : BF_SUCCESS,
+		.has_pwfp = o->pwhash_bits > 0,
+		.common_pw = -1,
+		.now = login_time_ms(o) / 1000,
+	};
+	if (at.has_pwfp)
+		at.pwfp = bf_pwfp(o->pwhash, o->pwhash_bits);
+	bf_report(l->bf, &at, &r);
+	if (!r.counted)
+		l->stats.repeats++;
+	login_event(l, o, &o->addr, failure ? "AUTH_FAIL" : "AUTH_OK",
+	    !r.counted ? "same wrong password again (not counted)" :
+	    o->service != NULL ? o->service : "");
+	a = mw_arena_new(1024);
+	mw_addr_format(&o->addr, addr, sizeof(addr));
+	if (r.account_attacked)
+		log_warn("login: account %s: failed logins from %u addresses "
+		    "in the window; attempts from addresses it never logged in "
+		    "from are %s", login_quote(a, login_account(o)),
+		    r.account_addresses, l->cfg->login.distributed_reject ?
+		    "refused" : "tarpitted");
+	if (r.ban_address) {
+		mw_cidr_from_addr(&o->addr, 128, &host);
+		login_ban(l, o, &host, r.address_reason);
+	}
+	if (r.ban_network)
+		login_ban(l, o, &r.network, r.network_reason);
+	if (r.alert != BF_ALERT_NONE) {
+		l->stats.alerts++;
+		log_warn("login: possible takeover of %s from %s: %s",
+		    login_quote(a, login_account(o)), addr, r.alert_reason);
+		login_event(l, o, &o->addr, "ALERT", r.alert_reason);
+	}
+	mw_arena_free(&a);
+}
+
+void
+engine_login_get_stats(struct engine *e, struct engine_login_stats *s_r)
+{
+	struct engine_login	*l = engine_login_of(e);
+	struct bf_stats		 bs;
+
+	bf_get_stats(l->bf, &bs);
+	*s_r = l->stats;
+	s_r->addresses = bs.addresses;
+	s_r->networks = bs.networks;
+	s_r->accounts = bs.accounts;
+	s_r->pairs = bs.pairs;
+	s_r->evicted = bs.evicted;
+	s_r->bytes = bs.bytes;
+}

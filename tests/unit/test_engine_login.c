@@ -1,0 +1,269 @@
+/*
+ * test_engine_login - engine_auth_check / engine_auth_report against a
+ * real SQLite store: failures tarpit, then ban through engine_ban_add
+ * (source login, or logwatch for log observations) so the Postfix policy
+ * answer refuses the address too; the allow list is never banned; the
+ * deny list and bans refuse before the rules; events record each step
+ * and never a password hash.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "core/log.h"
+#include "engine/engine.h"
+
+struct fixture {
+	char		 dir[64];
+	char		*conf_path;
+	struct cfg	*cfg;
+	struct store	*st;
+	struct engine	*e;
+	struct mw_arena	*a;
+};
+
+static const char conf_text[] =
+	"[daemon]\n"
+	"user =\n"
+	"[lists]\n"
+	"allow = 192.0.2.0/24\n"
+	"deny = 198.51.100.0/24\n"
+	"[login]\n"
+	"tarpit_after = 2\n"
+	"tarpit_delay = 3s\n"
+	"ban_after = 4\n"
+	"ban_time = 10m\n";
+
+static void
+fixture_open(struct fixture *f)
+{
+	char	*error = NULL;
+	FILE	*fp;
+
+	if (asprintf(&f->conf_path, "%s/mailward.conf", f->dir) < 0)
+		fail();
+	assert_non_null(fp = fopen(f->conf_path, "w"));
+	fprintf(fp, "%s[daemon]\nstate_dir = %s\n", conf_text, f->dir);
+	assert_int_equal(fclose(fp), 0);
+	if (cfg_load(f->conf_path, &f->cfg, &error) < 0)
+		fail_msg("cfg_load: %s", error);
+	if (store_open(f->cfg, &f->st, &error) < 0)
+		fail_msg("store_open: %s", error);
+	if (engine_new(NULL, f->cfg, f->st, NULL, &f->e, &error) < 0)
+		fail_msg("engine_new: %s", error);
+	f->a = mw_arena_new(4096);
+}
+
+static void
+fixture_close(struct fixture *f)
+{
+	engine_free(&f->e);
+	store_close(&f->st);
+	cfg_free(&f->cfg);
+	mw_arena_free(&f->a);
+	free(f->conf_path);
+	f->conf_path = NULL;
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	log_set_level(LOG_LEVEL_ERROR);
+	strcpy(f->dir, "/tmp/mw-login-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	fixture_open(f);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture	*f = *state;
+	char		 cmd[128];
+
+	fixture_close(f);
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static struct auth_observation
+obs(const char *source, const char *addr, const char *account,
+    enum auth_phase phase)
+{
+	struct auth_observation o = { .source = source, .service = "imap",
+	    .has_addr = true, .account = account, .phase = phase };
+
+	assert_int_equal(mw_addr_parse(addr, &o.addr), 0);
+	return o;
+}
+
+static enum auth_verdict_kind
+check(struct fixture *f, const char *addr, const char *account,
+    struct auth_verdict *v)
+{
+	struct auth_observation o = obs("authpolicy", addr, account,
+	    AUTH_PHASE_BEFORE);
+
+	engine_auth_check(f->e, &o, f->a, v);
+	return v->kind;
+}
+
+static void
+report(struct fixture *f, const char *source, const char *addr,
+    const char *account, enum auth_phase phase, uint8_t pw)
+{
+	struct auth_observation o = obs(source, addr, account, phase);
+
+	o.pwhash[0] = pw;
+	o.pwhash[1] = 0x0d;
+	o.pwhash_bits = 12;
+	engine_auth_report(f->e, &o);
+}
+
+struct ev_collect {
+	char	 text[8192];
+};
+
+static bool
+collect_ev(void *ctx, const struct store_event *ev)
+{
+	struct ev_collect *c = ctx;
+	size_t used = strlen(c->text);
+
+	(void)snprintf(c->text + used, sizeof(c->text) - used, "%s|%s|%s|%s\n",
+	    ev->listener, ev->verdict, ev->account, ev->reason);
+	return true;
+}
+
+static void
+test_tarpit_then_ban(void **state)
+{
+	struct fixture		*f = *state;
+	struct auth_verdict	 v;
+	struct store_ban	 ban;
+	struct mw_addr		 a;
+	struct ev_collect	 evs = { "" };
+	struct store_event_query q = { .limit = 100 };
+	struct engine_login_stats ls;
+
+	assert_int_equal(check(f, "203.0.113.9", "alice", &v), AUTH_VERDICT_ALLOW);
+	report(f, "authpolicy", "203.0.113.9", "alice", AUTH_PHASE_FAILURE, 1);
+	report(f, "authpolicy", "203.0.113.9", "bob", AUTH_PHASE_FAILURE, 2);
+	assert_int_equal(check(f, "203.0.113.9", "alice", &v), AUTH_VERDICT_TARPIT);
+	assert_int_equal(v.delay_s, 3);
+	assert_string_equal(v.reason, "2 failed logins in 10m");
+	report(f, "authpolicy", "203.0.113.9", "carol", AUTH_PHASE_FAILURE, 3);
+	assert_false(engine_ban_find(f->e, &(struct mw_addr){ 0 }, NULL));
+	report(f, "authpolicy", "203.0.113.9", "dave", AUTH_PHASE_FAILURE, 4);
+	/* Banned through the engine: the SMTP policy refuses it too. */
+	assert_int_equal(mw_addr_parse("203.0.113.9", &a), 0);
+	assert_true(engine_ban_find(f->e, &a, &ban));
+	assert_int_equal(ban.source, STORE_BAN_LOGIN);
+	assert_string_equal(ban.reason, "4 failed logins in 10m (imap)");
+	assert_true(ban.expires > (int64_t)time(NULL) + 590);
+	assert_true(ban.expires <= (int64_t)time(NULL) + 600);
+	assert_int_equal(check(f, "203.0.113.9", "alice", &v), AUTH_VERDICT_REJECT);
+	assert_string_equal(v.reason, "banned 203.0.113.9 (login): 4 failed "
+	    "logins in 10m (imap)");
+	/* The correct password is refused as well while banned. */
+	assert_int_equal(check(f, "203.0.113.9", "alice", &v), AUTH_VERDICT_REJECT);
+	/* Another address is fine. */
+	assert_int_equal(check(f, "203.0.113.10", "alice", &v), AUTH_VERDICT_ALLOW);
+	/* After `ban del` the address logs in again at once. */
+	assert_int_equal(engine_ban_del(f->e, &ban.net, &(const char *){ NULL }), 1);
+	assert_int_equal(check(f, "203.0.113.9", "alice", &v), AUTH_VERDICT_ALLOW);
+
+	engine_login_get_stats(f->e, &ls);
+	assert_int_equal(ls.failures, 4);
+	assert_int_equal(ls.bans, 1);
+	assert_true(ls.tarpits >= 1);
+	assert_true(ls.rejects >= 2);
+
+	store_event_sync(f->st);
+	assert_int_equal(store_event_query(f->st, &q, collect_ev, &evs), 0);
+	assert_non_null(strstr(evs.text, "authpolicy|AUTH_FAIL|alice|imap\n"));
+	assert_non_null(strstr(evs.text, "authpolicy|TARPIT|alice|3 s: 2 failed "
+	    "logins in 10m\n"));
+	assert_non_null(strstr(evs.text, "authpolicy|BAN|dave|203.0.113.9 for "
+	    "10m: 4 failed logins in 10m (imap)\n"));
+	assert_non_null(strstr(evs.text, "authpolicy|REJECT|alice|banned "));
+}
+
+static void
+test_logwatch_source(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_ban	 ban;
+	struct mw_addr		 a;
+
+	for (int i = 0; i < 4; i++) {
+		struct auth_observation o = obs("logwatch", "2001:db8::77",
+		    i % 2 ? "x" : "y", AUTH_PHASE_FAILURE);
+
+		o.service = "smtp";
+		o.time_ms = (int64_t)time(NULL) * 1000;
+		engine_auth_report(f->e, &o);
+	}
+	assert_int_equal(mw_addr_parse("2001:db8::77", &a), 0);
+	assert_true(engine_ban_find(f->e, &a, &ban));
+	assert_int_equal(ban.source, STORE_BAN_LOGWATCH);
+	assert_string_equal(ban.reason, "4 failed logins in 10m (smtp)");
+}
+
+static void
+test_lists_first(void **state)
+{
+	struct fixture		*f = *state;
+	struct auth_verdict	 v;
+	struct mw_addr		 a;
+
+	/* The allow list is never banned, whatever it does. */
+	for (int i = 0; i < 20; i++)
+		report(f, "authpolicy", "192.0.2.5", i % 2 ? "a" : "b",
+		    AUTH_PHASE_FAILURE, (uint8_t)i);
+	assert_int_equal(mw_addr_parse("192.0.2.5", &a), 0);
+	assert_false(engine_ban_find(f->e, &a, NULL));
+	assert_int_equal(check(f, "192.0.2.5", "a", &v), AUTH_VERDICT_ALLOW);
+	assert_string_equal(v.reason, "allow list 192.0.2.0/24");
+	/* The deny list refuses before anything was seen. */
+	assert_int_equal(check(f, "198.51.100.1", "a", &v), AUTH_VERDICT_REJECT);
+	assert_string_equal(v.reason, "deny list 198.51.100.0/24");
+	/* No address, no opinion. */
+	{
+		struct auth_observation o = { .source = "dashboard",
+		    .account = "admin", .phase = AUTH_PHASE_BEFORE };
+
+		engine_auth_check(f->e, &o, f->a, &v);
+		assert_int_equal(v.kind, AUTH_VERDICT_ALLOW);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_tarpit_then_ban, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_logwatch_source, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_lists_first, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
