@@ -4,7 +4,10 @@
 #   scripts/install-deps.sh build   compiler, libraries (enough to build and run;
 #                                   dig lets scripts/run.sh find a local resolver)
 #   scripts/install-deps.sh test    build + the real peers the tests talk to
-#                                   (Postfix, swaks, rbldnsd, Dovecot, Redis, nft)
+#                                   (Postfix, swaks, rbldnsd, Dovecot, Redis, nft,
+#                                   Chromium for the dashboard's browser tests)
+#                                   and, when npm is present, the browser tests'
+#                                   npm packages (tests/browser, from its lock file)
 # Needs root only when something is missing; packages already installed are
 # not touched, so running it twice costs one dpkg-query.
 set -eu
@@ -15,7 +18,7 @@ BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 	libnftables-dev libgmime-3.0-dev sqlite3 dnsutils"
 TEST_PKGS="postfix swaks rbldnsd dnsutils iproute2 nftables procps psmisc
 	dovecot-core dovecot-imapd dovecot-pop3d redis-server python3 curl
-	openssl"
+	openssl chromium fonts-noto-cjk"
 
 want=$BUILD_PKGS
 case "${1:-build}" in
@@ -29,7 +32,29 @@ for p in $want; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 	    grep -q 'install ok installed' || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+# tests/browser/node_modules: playwright-core (driving Debian's chromium,
+# never downloading a browser) at the versions of package-lock.json. npm ci
+# runs again only when the lock file changed since the last install.
+browser_npm() {
+	[ "${1:-build}" = test ] || return 0
+	dir=$(cd "$(dirname "$0")/.." && pwd)/tests/browser
+	[ -f "$dir/package-lock.json" ] || return 0
+	if ! command -v npm >/dev/null 2>&1; then
+		echo "install-deps: npm not found: the browser tests will be skipped" >&2
+		return 0
+	fi
+	stamp=$dir/node_modules/.mailward-lock.sha256
+	want_sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want_sum" ] && return 0
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$dir" --no-audit \
+	    --no-fund --ignore-scripts >&2 || return 1
+	echo "$want_sum" >"$stamp"
+}
+
+if [ -z "$missing" ]; then
+	browser_npm "${1:-build}"
+	exit 0
+fi
 
 if [ "$(id -u)" != 0 ]; then
 	echo "install-deps: missing packages:$missing" >&2
@@ -44,3 +69,4 @@ apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 \
     $missing
+browser_npm "${1:-build}"

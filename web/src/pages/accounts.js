@@ -1,0 +1,95 @@
+// accounts.js - the login guard's view: possible-takeover alerts with their
+// evidence (GET /api/v1/alerts, POST /api/v1/alerts/ID/ack) and the
+// accounts under attack with weak-password flags (GET /api/v1/accounts).
+
+import { h, replace } from '../dom.js';
+import { t, fmtTime, fmtNum } from '../i18n.js';
+import { get, post, qs } from '../api.js';
+import { pageHeader, showError, flash, section } from './common.js';
+import { dataTable } from '../table.js';
+
+const accName = (a) => a.account ?? a.name ?? a.user ?? '';
+
+function evidenceItem(ev) {
+	if (typeof ev !== 'object' || ev === null) return h('li', {}, String(ev));
+	const parts = [];
+	const time = ev.time_ms != null ? fmtTime(ev.time_ms, true) : ev.time != null ? fmtTime(ev.time) : '';
+	if (time) parts.push(h('time', {}, time));
+	for (const k of ['address', 'verdict', 'listener', 'what', 'text', 'reason'])
+		if (ev[k]) parts.push(' ', k === 'address' ? h('code', {}, ev[k]) : String(ev[k]));
+	if (ev.count) parts.push(` ×${ev.count}`);
+	return h('li', {}, parts);
+}
+
+export function mount(main) {
+	let alive = true, showAcked = false;
+	const msg = h('div', { class: 'page-msg', id: 'acc-msg' });
+	const alertsBox = h('div', { id: 'alerts' });
+	const toggle = h('input', { type: 'checkbox', id: 'acc-show-acked',
+		onchange: (e) => { showAcked = e.target.checked; loadAlerts(); } });
+	const table = dataTable([
+		{ key: 'account', label: () => t('acc.account'), get: accName, class: 'mono' },
+		{ key: 'failures', label: () => t('acc.failures'), sort: 'num', class: 'num', get: (a) => a.failures ?? 0 },
+		{ key: 'addresses', label: () => t('acc.addresses'), sort: 'num', class: 'num',
+		  get: (a) => (Array.isArray(a.addresses) ? a.addresses.length : a.addresses ?? 0) },
+		{ key: 'last_failure', label: () => t('acc.lastFailure'), sort: 'num', render: (a) => fmtTime(a.last_failure) },
+		{ key: 'last_success', label: () => t('acc.lastSuccess'), sort: 'num', render: (a) => fmtTime(a.last_success) },
+		{ key: 'weak', label: () => t('acc.weak'), get: (a) => (a.weak_password ? 1 : 0),
+		  render: (a) => (a.weak_password ? h('span', { class: 'badge badge-reject' }, t('acc.weakYes')) : '—') },
+	], { rowKey: accName, sortKey: 'failures', sortDir: -1, pageSize: 25, caption: () => t('acc.underAttack') });
+	const accMsg = h('div', { class: 'page-msg' });
+
+	replace(main, pageHeader('acc.title'), msg,
+	    section('acc.alerts', h('p', { class: 'help' }, t('acc.alertsHelp')),
+		h('div', { class: 'check-field' }, toggle, h('label', { for: 'acc-show-acked' }, t('acc.showAcked'))),
+		alertsBox),
+	    section('acc.underAttack', accMsg, table.el));
+
+	async function ack(a) {
+		try {
+			await post('/api/v1/alerts/' + encodeURIComponent(a.id) + '/ack', {});
+			flash(msg, 'ok', t('acc.acked') + ': ' + accName(a));
+		} catch (e) {
+			showError(msg, e);
+		}
+		loadAlerts();
+	}
+
+	async function loadAlerts() {
+		try {
+			const r = await get('/api/v1/alerts' + qs({ all: showAcked ? 1 : undefined }));
+			if (!alive) return;
+			const list = (r.alerts || []).filter((a) => showAcked || !a.acked);
+			if (list.length === 0) { replace(alertsBox, h('p', { class: 'empty' }, t('acc.noAlerts'))); return; }
+			replace(alertsBox, h('ul', { class: 'alerts' }, list.map((a) => h('li', {
+				class: 'alert' + (a.acked ? ' acked' : ''), 'data-id': a.id },
+			    h('div', { class: 'alert-head' },
+				h('strong', { class: 'mono' }, accName(a)), ' ',
+				a.address ? h('code', {}, a.address) : null, ' ',
+				h('time', {}, fmtTime(a.time_ms != null ? a.time_ms : a.time, a.time_ms != null))),
+			    h('p', {}, a.text || a.reason || a.kind || ''),
+			    a.evidence && a.evidence.length ? h('details', {}, h('summary', {}, t('acc.evidence')),
+				h('ul', { class: 'evidence' }, a.evidence.map(evidenceItem))) : null,
+			    a.acked ? h('p', { class: 'muted' }, a.acked_by ? t('acc.ackedBy', { who: a.acked_by }) : t('acc.acked'))
+				: h('button', { type: 'button', class: 'small', 'data-action': 'ack',
+				    'aria-label': t('acc.ackLabel', { a: accName(a) }), onclick: () => ack(a) }, t('acc.ack'))))));
+		} catch (e) {
+			if (alive) showError(alertsBox, e, '/api/v1/alerts');
+		}
+	}
+
+	async function loadAccounts() {
+		try {
+			const r = await get('/api/v1/accounts');
+			if (!alive) return;
+			table.setRows(r.accounts || [], t('acc.none'));
+		} catch (e) {
+			if (alive) showError(accMsg, e, '/api/v1/accounts');
+		}
+	}
+
+	loadAlerts();
+	loadAccounts();
+	const timer = setInterval(() => { loadAlerts(); loadAccounts(); }, 30000);
+	return () => { alive = false; clearInterval(timer); };
+}
