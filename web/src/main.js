@@ -27,6 +27,7 @@ const app = document.getElementById('app');
 const ctx = { session: null, status: null };
 let unmount = null;
 let loginNotice = null;
+let loginAttempts = 0;	// data-attempt on the status: tests wait for an answer
 
 function route() {
 	const m = location.hash.match(/^#\/([a-z]+)/);
@@ -80,6 +81,7 @@ function showLogin(noticeText) {
 				else text = t('app.error', { msg: err.message });
 				replace(status, message('error', text));
 				status.dataset.kind = err.status === 429 ? 'throttled' : 'wrong';
+				status.dataset.attempt = String(++loginAttempts);
 				pw.value = '';
 				pw.focus();
 			} finally {

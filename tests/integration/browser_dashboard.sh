@@ -1,0 +1,65 @@
+#!/bin/bash
+# browser_dashboard.sh - the dashboard in headless Chromium against the real
+# daemon: mailwardd with its dashboard listener on a free loopback port and
+# web_root = the source tree's web/dist (what a fresh clone serves), an
+# admin made with `mailward admin add --password-stdin`, then
+# tests/browser/dashboard.test.mjs (Playwright's playwright-core driving
+# Debian's /usr/bin/chromium; no browser download). Screenshots of every
+# page (English and Japanese, 1280 px and 375 px) are kept in
+# $MW_BUILD_DIR/test-output/browser/. MW_DOC_SCREENSHOT=1 also refreshes
+# docs/img/dashboard.png. Skips (77) without node, chromium or
+# tests/browser/node_modules (scripts/install-deps.sh test installs them).
+. "$(dirname "$0")/lib.sh"
+
+BROWSER_DIR=$MW_SOURCE_DIR/tests/browser
+command -v node >/dev/null || skip_all "node not installed"
+[ -x "${MW_CHROMIUM:-/usr/bin/chromium}" ] || skip_all "chromium not installed (scripts/install-deps.sh test)"
+[ -d "$BROWSER_DIR/node_modules/playwright-core" ] ||
+    skip_all "tests/browser/node_modules missing (scripts/install-deps.sh test runs npm ci there)"
+[ -f "$MW_SOURCE_DIR/web/dist/index.html" ] || { echo "FAIL - web/dist/index.html is missing"; exit 1; }
+
+mw_init browser_dashboard
+MW_DASH_PORT=$(free_tcp_port)
+mw_write_config "$T/mailward.conf" "[dashboard]
+listen = 127.0.0.1:$MW_DASH_PORT
+web_root = $MW_SOURCE_DIR/web/dist
+"
+start_mailwardd
+if ! wait_for 20 tcp_open 127.0.0.1 "$MW_DASH_PORT"; then
+	fail "the dashboard listens on 127.0.0.1:$MW_DASH_PORT"
+	tail -n 20 "$MW_DAEMON_LOG" | sed 's/^/     | /'
+	exit 1
+fi
+ok "the dashboard listens on 127.0.0.1:$MW_DASH_PORT"
+
+ADMIN=webadmin
+PASSWORD="browser-test-$RANDOM-$RANDOM"
+if printf '%s\n' "$PASSWORD" | mwcli admin add "$ADMIN" --password-stdin >/dev/null; then
+	ok "mailward admin add $ADMIN --password-stdin"
+else
+	fail "mailward admin add $ADMIN --password-stdin: $(head -n2 "$T/cli.last.err" | tr '\n' ' ')"
+	exit 1
+fi
+
+OUT=$MW_BUILD_DIR/test-output/browser
+rm -rf "$OUT"
+mkdir -p "$OUT"
+# TMPDIR: chromium's profiles live in the test dir (removed with it)
+if MW_DASH_URL="http://127.0.0.1:$MW_DASH_PORT" MW_ADMIN_NAME=$ADMIN \
+    MW_ADMIN_PASSWORD=$PASSWORD MW_CLI=$MW_CLI MW_CONF=$MW_CONF \
+    MW_POLICY_PORT=$MW_POLICY_PORT MW_LIB=$MW_SOURCE_DIR/tests/integration/lib.sh \
+    MW_OUT_DIR=$OUT MW_SOURCE_DIR=$MW_SOURCE_DIR TMPDIR=$T \
+    timeout 600 node "$BROWSER_DIR/dashboard.test.mjs" >"$T/browser.out" 2>&1; then
+	rc=0
+else
+	rc=$?
+fi
+cat "$T/browser.out"
+MW_PASS=$((MW_PASS + $(grep -c '^ok ' "$T/browser.out")))
+MW_FAILED=$((MW_FAILED + $(grep -c '^FAIL ' "$T/browser.out")))
+if [ "$rc" -ne 0 ] && ! grep -q '^FAIL ' "$T/browser.out"; then
+	fail "dashboard.test.mjs exited $rc"
+fi
+note "screenshots: $OUT"
+stop_mailwardd
+mw_done
