@@ -32,23 +32,27 @@ for p in $want; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 	    grep -q 'install ok installed' || missing="$missing $p"
 done
-# tests/browser/node_modules: playwright-core (driving Debian's chromium,
-# never downloading a browser) at the versions of package-lock.json. npm ci
-# runs again only when the lock file changed since the last install.
+# npm packages, from the lock files, when npm is present: tests/browser
+# (playwright-core, driving Debian's chromium; it never downloads a browser)
+# and web (esbuild + uPlot: the check that web/dist is what the sources
+# build). npm ci runs again only when a lock file changed since the last
+# install; install scripts are not run (none is needed).
 browser_npm() {
 	[ "${1:-build}" = test ] || return 0
-	dir=$(cd "$(dirname "$0")/.." && pwd)/tests/browser
-	[ -f "$dir/package-lock.json" ] || return 0
 	if ! command -v npm >/dev/null 2>&1; then
 		echo "install-deps: npm not found: the browser tests will be skipped" >&2
 		return 0
 	fi
-	stamp=$dir/node_modules/.mailward-lock.sha256
-	want_sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
-	[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want_sum" ] && return 0
-	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$dir" --no-audit \
-	    --no-fund --ignore-scripts >&2 || return 1
-	echo "$want_sum" >"$stamp"
+	top=$(cd "$(dirname "$0")/.." && pwd)
+	for dir in "$top/tests/browser" "$top/web"; do
+		[ -f "$dir/package-lock.json" ] || continue
+		stamp=$dir/node_modules/.mailward-lock.sha256
+		want_sum=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+		[ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want_sum" ] && continue
+		PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix "$dir" --no-audit \
+		    --no-fund --ignore-scripts >&2 || return 1
+		echo "$want_sum" >"$stamp"
+	done
 }
 
 if [ -z "$missing" ]; then
