@@ -11,9 +11,9 @@
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-pkgs="postfwd policyd-weight rbldnsd hyperfine wrk build-essential
+pkgs="postfwd policyd-weight rbldnsd hyperfine wrk build-essential fail2ban bc
     iproute2 util-linux procps libsqlite3-dev"
-services="postfwd policyd-weight postgrey"
+services="postfwd policyd-weight postgrey fail2ban"
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "install-deps.sh: run as root (sudo $0)" >&2

@@ -1,0 +1,146 @@
+#!/bin/bash
+# run-logscan.sh - mail log scanning: `mailward logscan` beside fail2ban-regex
+# and grep, in the same run, on the same generated log; and the set of
+# addresses logscan would ban against the generator's ground truth.
+#
+#   bench/run-logscan.sh [--lines 1000000] [--runs 3] [--no-fail2ban] [--no-build]
+#
+# 1. bench/gen-maillog.py writes a realistic Postfix + Dovecot syslog of
+#    --lines lines with known attackers and its truth file (kept in
+#    bench/work/logscan/ while the arguments and the generator are unchanged).
+# 2. Each tool runs --runs times on the file in the page cache (wall clock
+#    of each run; the median is reported):
+#      mailward logscan --bans-only         (all pattern sets, 5 in 10m)
+#      grep -cE with three failure patterns (the physical reference)
+#      fail2ban-regex with the stock postfix[mode=auth] and dovecot filters
+# 3. lines/s of each, logscan's ratio to fail2ban-regex (each filter alone:
+#    one fail2ban run covers one filter) and to grep, and logscan's bans
+#    against the truth (extra / missing addresses).
+# Targets (issue 3): >= 50x fail2ban-regex's lines/s, within 2x of grep -cE's
+# time, exactly the truth's set of banned addresses.
+# Results: bench/results/logscan-<UTC>.md. No root needed.
+set -euo pipefail
+
+BENCH=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$BENCH/.." && pwd)
+WORK=${BENCH_WORK:-$BENCH/work}/logscan
+MW_BUILD=${MW_BUILD:-$TOP/build-bench}
+RESULTS=$BENCH/results
+LINES=1000000
+RUNS=3
+F2B=1
+BUILD=1
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--lines) LINES=$2; shift 2 ;;
+	--runs) RUNS=$2; shift 2 ;;
+	--no-fail2ban) F2B=0; shift ;;
+	--no-build) BUILD=0; shift ;;
+	-h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "run-logscan.sh: unknown option $1" >&2; exit 2 ;;
+	esac
+done
+log() { printf '%s run-logscan: %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+if [ "$F2B" = 1 ] && ! command -v fail2ban-regex >/dev/null; then
+	die "fail2ban-regex not found: sudo bench/install-deps.sh (or --no-fail2ban)"
+fi
+if [ "$BUILD" = 1 ]; then
+	log "building mailward in $MW_BUILD (Release, -j2)"
+	cmake -S "$TOP" -B "$MW_BUILD" -DCMAKE_BUILD_TYPE=Release -DMW_TESTS=OFF \
+	    -DCMAKE_C_FLAGS=-Wno-error=maybe-uninitialized >/dev/null
+	cmake --build "$MW_BUILD" -j2 --target mailward >/dev/null
+fi
+MW=${MW_CLI:-$MW_BUILD/src/cli/mailward}
+[ -x "$MW" ] || die "no mailward binary at $MW"
+mkdir -p "$WORK" "$RESULTS"
+
+LOGF=$WORK/maillog-$LINES.log
+TRUTH=$WORK/maillog-$LINES.truth
+want="$(sha256sum "$BENCH/gen-maillog.py" | cut -c1-16) -n $LINES"
+if [ ! -s "$LOGF" ] || [ "$(cat "$LOGF.args" 2>/dev/null)" != "$want" ]; then
+	log "generating $LOGF"
+	python3 "$BENCH/gen-maillog.py" -n "$LINES" -o "$LOGF" --truth "$TRUTH"
+	echo "$want" >"$LOGF.args"
+fi
+nlines=$(wc -l <"$LOGF")
+cat "$LOGF" >/dev/null	# page cache
+log "$nlines lines, $(du -m "$LOGF" | cut -f1) MB"
+
+# time_runs NAME CMD...: RUNS wall-clock times (s), median in $median
+declare -A MEDIAN
+time_runs() {
+	local name=$1; shift
+	local ts=() t0 t1
+	for ((i = 0; i < RUNS; i++)); do
+		t0=$(date +%s.%N)
+		"$@" >"$WORK/out-${name// /_}" 2>&1 || die "$name failed: $(tail -3 "$WORK/out-${name// /_}")"
+		t1=$(date +%s.%N)
+		ts+=("$(echo "$t1 - $t0" | bc -l)")
+	done
+	MEDIAN[$name]=$(printf '%s\n' "${ts[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+	log "$name: runs ${ts[*]} -> median ${MEDIAN[$name]} s"
+}
+
+GREP_RE='SASL [A-Z0-9-]+ authentication failed: |\(auth failed, [0-9]+ attempts|: (unknown user|Password mismatch)$'
+# The compared tools run alternately in each round, so that load from
+# others on the machine falls on all of them alike.
+for ((round = 0; round < RUNS; round++)); do
+	saved=$RUNS; RUNS=1
+	time_runs "logscan.$round" "$MW" logscan --bans-only "$LOGF"
+	time_runs "grep.$round" env LC_ALL=C grep -cE "$GREP_RE" "$LOGF"
+	RUNS=$saved
+done
+if [ "$F2B" = 1 ]; then
+	# fail2ban-regex is ~100x slower: one run each is enough to rank it
+	RUNS_F2B=${RUNS_F2B:-1}
+	saved=$RUNS; RUNS=$RUNS_F2B
+	time_runs "f2b-postfix" fail2ban-regex "$LOGF" 'postfix[mode=auth]'
+	time_runs "f2b-dovecot" fail2ban-regex "$LOGF" dovecot
+	RUNS=$saved
+fi
+med() { # med PREFIX: median over the rounds
+	for ((r = 0; r < RUNS; r++)); do echo "${MEDIAN[$1.$r]}"; done |
+	    sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+t_ls=$(med logscan)
+t_grep=$(med grep)
+rate() { echo "$nlines / $1" | bc -l | awk '{printf "%.0f", $1}'; }
+
+"$MW" logscan --bans-only "$LOGF" | cut -f1 | sort >"$WORK/logscan.bans"
+grep -v '^#' "$TRUTH" | cut -f1 | sort >"$WORK/truth.bans"
+extra=$(comm -23 "$WORK/logscan.bans" "$WORK/truth.bans" | wc -l)
+missing=$(comm -13 "$WORK/logscan.bans" "$WORK/truth.bans" | wc -l)
+
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+MD=$RESULTS/logscan-$STAMP.md
+{
+	echo "### Log scan, $nlines lines ($(du -m "$LOGF" | cut -f1) MB), median of $RUNS runs, $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo
+	echo "| tool | time (s) | lines/s | mailward logscan is |"
+	echo "|---|---:|---:|---|"
+	printf '| mailward logscan --bans-only | %.3f | %s | |\n' "$t_ls" "$(rate "$t_ls")"
+	printf '| grep -cE (3 failure patterns) | %.3f | %s | %.2fx grep'"'"'s time |\n' \
+	    "$t_grep" "$(rate "$t_grep")" "$(echo "$t_ls / $t_grep" | bc -l)"
+	if [ "$F2B" = 1 ]; then
+		for f in postfix dovecot; do
+			t=${MEDIAN[f2b-$f]}
+			printf '| fail2ban-regex %s | %.2f | %s | %.0fx faster |\n' \
+			    "$([ $f = postfix ] && echo 'postfix[mode=auth]' || echo dovecot)" \
+			    "$t" "$(rate "$t")" "$(echo "$t / $t_ls" | bc -l)"
+		done
+	fi
+	echo
+	echo "bans: truth $(wc -l <"$WORK/truth.bans"), mailward logscan $(wc -l <"$WORK/logscan.bans"): extra $extra, missing $missing"
+	if [ "$extra" -gt 0 ] || [ "$missing" -gt 0 ]; then
+		echo
+		echo '```'
+		comm -3 "$WORK/logscan.bans" "$WORK/truth.bans" | head -20
+		echo '```'
+	fi
+	echo
+	echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg); generator: bench/gen-maillog.py -n $LINES"
+} | tee "$MD"
+log "results: $MD"
