@@ -199,6 +199,64 @@ store_event_query(struct store *st, const struct store_event_query *q,
 	return st->backend->event_query(st, q, fn, ctx);
 }
 
+int
+store_alert_add(struct store *st, const struct store_alert *a, int64_t *id_r)
+{
+	return st->backend->alert_add(st, a, id_r);
+}
+
+int
+store_alert_query(struct store *st, const struct store_alert_query *q,
+    store_alert_fn *fn, void *ctx)
+{
+	return st->backend->alert_query(st, q, fn, ctx);
+}
+
+int
+store_alert_ack(struct store *st, int64_t id, const char *by, int64_t at)
+{
+	return st->backend->alert_ack(st, id, by, at);
+}
+
+int
+store_login_net_put_many(struct store *st, const struct store_login_net *v,
+    size_t n)
+{
+	return st->backend->login_net_put_many(st, v, n);
+}
+
+int
+store_login_net_query(struct store *st, const char *account, int64_t since,
+    store_login_net_fn *fn, void *ctx)
+{
+	return st->backend->login_net_query(st, account, since, fn, ctx);
+}
+
+int
+store_escalation_get(struct store *st, const struct mw_cidr *net,
+    struct store_escalation *e_r)
+{
+	return st->backend->escalation_get(st, net, e_r);
+}
+
+int
+store_escalation_put(struct store *st, const struct store_escalation *e)
+{
+	return st->backend->escalation_put(st, e);
+}
+
+int
+store_weak_put(struct store *st, const char *account, int64_t since)
+{
+	return st->backend->weak_put(st, account, since);
+}
+
+int
+store_weak_get(struct store *st, const char *account, int64_t *since_r)
+{
+	return st->backend->weak_get(st, account, since_r);
+}
+
 void
 store_get_stats(struct store *st, struct store_stats *stats_r)
 {

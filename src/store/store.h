@@ -73,6 +73,48 @@ struct store_event_query {
 	bool		 has_addr;
 	struct mw_addr	 addr;
 	size_t		 limit;		/* newest first; 0 = 100 */
+	/* Only events of this account (NULL or "": any; not with has_addr),
+	   and then of this verdict (NULL or "": any). */
+	const char	*account;
+	const char	*verdict;
+};
+
+/* --- login guard (issue 3) --- */
+
+/* A possible account takeover. */
+struct store_alert {
+	int64_t		 id;		/* assigned by store_alert_add */
+	int64_t		 time;		/* unix seconds */
+	const char	*account;
+	struct mw_addr	 addr;
+	const char	*kind;		/* "after_failures", "new_network", ... */
+	const char	*reason;
+	const char	*evidence;	/* a JSON object (text) */
+	const char	*ack_by;	/* "" while open */
+	int64_t		 ack_at;	/* 0 while open */
+};
+
+struct store_alert_query {
+	bool		 all;		/* false: open alerts only */
+	int64_t		 id;		/* > 0: only this one */
+	const char	*account;	/* NULL or "": any */
+	size_t		 limit;		/* newest first; 0 = 100 */
+};
+
+/* A network an account logged in from. */
+struct store_login_net {
+	const char	*account;
+	struct mw_cidr	 net;
+	int64_t		 first_success, last_success;	/* unix seconds */
+	uint32_t	 successes;
+};
+
+/* The escalation state of a banned address (outlives the ban). */
+struct store_escalation {
+	struct mw_cidr	 net;
+	uint32_t	 level;		/* 0: next ban lasts ban_time */
+	uint32_t	 bans;		/* login-guard bans so far */
+	int64_t		 last_ban;	/* unix seconds */
 };
 
 struct store_stats {
@@ -87,6 +129,8 @@ struct store;
 typedef bool store_ban_fn(void *ctx, const struct store_ban *b);
 typedef bool store_list_fn(void *ctx, const struct store_list_entry *e);
 typedef bool store_event_fn(void *ctx, const struct store_event *ev);
+typedef bool store_alert_fn(void *ctx, const struct store_alert *a);
+typedef bool store_login_net_fn(void *ctx, const struct store_login_net *n);
 
 /* Opens (creating and migrating the schema) the backend named by
    cfg->store.backend. *error_r is malloc'd; the caller frees it. */
@@ -132,6 +176,35 @@ void	 store_event_append(struct store *st, const struct store_event *ev);
 void	 store_event_sync(struct store *st);
 int	 store_event_query(struct store *st, const struct store_event_query *q,
 	    store_event_fn *fn, void *ctx) MW_MUST_CHECK;
+
+/* Login guard. Alerts and escalation are written when they happen (rare
+   and worth keeping); networks in batches by the engine's tick. */
+int	 store_alert_add(struct store *st, const struct store_alert *a,
+	    int64_t *id_r) MW_MUST_CHECK;
+int	 store_alert_query(struct store *st, const struct store_alert_query *q,
+	    store_alert_fn *fn, void *ctx) MW_MUST_CHECK;
+/* 1 acknowledged, 0 no such open alert, -1 error. */
+int	 store_alert_ack(struct store *st, int64_t id, const char *by,
+	    int64_t at) MW_MUST_CHECK;
+/* Upserts in one transaction: first_success keeps the earliest,
+   last_success the latest, successes adds up. */
+int	 store_login_net_put_many(struct store *st,
+	    const struct store_login_net *v, size_t n) MW_MUST_CHECK;
+/* Networks with last_success >= since; of one account (NULL: all),
+   newest first. */
+int	 store_login_net_query(struct store *st, const char *account,
+	    int64_t since, store_login_net_fn *fn, void *ctx) MW_MUST_CHECK;
+/* 1 found, 0 none, -1 error. */
+int	 store_escalation_get(struct store *st, const struct mw_cidr *net,
+	    struct store_escalation *e_r) MW_MUST_CHECK;
+int	 store_escalation_put(struct store *st, const struct store_escalation *e)
+	    MW_MUST_CHECK;
+/* since 0 clears the flag. */
+int	 store_weak_put(struct store *st, const char *account, int64_t since)
+	    MW_MUST_CHECK;
+/* 1 flagged (*since_r set), 0 not, -1 error. */
+int	 store_weak_get(struct store *st, const char *account, int64_t *since_r)
+	    MW_MUST_CHECK;
 
 void	 store_get_stats(struct store *st, struct store_stats *stats_r);
 /* The last error text of the backend (for log lines). */

@@ -40,6 +40,25 @@ struct store_backend {
 	int	(*event_query)(struct store *st, const struct store_event_query *q,
 		    store_event_fn *fn, void *ctx);
 	void	(*get_stats)(struct store *st, struct store_stats *stats_r);
+	/* login guard (store.h) */
+	int	(*alert_add)(struct store *st, const struct store_alert *a,
+		    int64_t *id_r);
+	int	(*alert_query)(struct store *st,
+		    const struct store_alert_query *q, store_alert_fn *fn,
+		    void *ctx);
+	int	(*alert_ack)(struct store *st, int64_t id, const char *by,
+		    int64_t at);
+	int	(*login_net_put_many)(struct store *st,
+		    const struct store_login_net *v, size_t n);
+	int	(*login_net_query)(struct store *st, const char *account,
+		    int64_t since, store_login_net_fn *fn, void *ctx);
+	int	(*escalation_get)(struct store *st, const struct mw_cidr *net,
+		    struct store_escalation *e_r);
+	int	(*escalation_put)(struct store *st,
+		    const struct store_escalation *e);
+	int	(*weak_put)(struct store *st, const char *account, int64_t since);
+	int	(*weak_get)(struct store *st, const char *account,
+		    int64_t *since_r);
 };
 
 struct store {

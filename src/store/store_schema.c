@@ -63,6 +63,43 @@ static const struct store_migration store_migrations[] = {
 	");\n"
 	"CREATE INDEX events_time ON events(time_ms);\n"
 	"CREATE INDEX events_addr ON events(addr, time_ms);\n" },
+	{ 2, "login guard",
+	/* Possible takeovers, kept until acknowledged. evidence is a JSON
+	   object of numbers and networks: never a password or a hash. */
+	"CREATE TABLE login_alerts (\n"
+	"	id		INTEGER PRIMARY KEY,\n"
+	"	time		INTEGER NOT NULL,	-- unix s\n"
+	"	account		TEXT NOT NULL,\n"
+	"	addr		BLOB NOT NULL,	-- 16 bytes\n"
+	"	kind		TEXT NOT NULL,	-- after_failures|new_network|distributed_attack\n"
+	"	reason		TEXT NOT NULL,\n"
+	"	evidence	TEXT NOT NULL,	-- JSON object\n"
+	"	ack_by		TEXT NOT NULL DEFAULT '',\n"
+	"	ack_at		INTEGER NOT NULL DEFAULT 0	-- 0 = open\n"
+	");\n"
+	"CREATE INDEX login_alerts_open ON login_alerts(ack_at, id);\n"
+	"CREATE INDEX login_alerts_account ON login_alerts(account, id);\n"
+	/* Networks each account logged in from (known-good). */
+	"CREATE TABLE login_networks (\n"
+	"	account		TEXT NOT NULL,\n"
+	"	net		BLOB NOT NULL,	-- 16 + 1 bytes\n"
+	"	first_success	INTEGER NOT NULL,\n"
+	"	last_success	INTEGER NOT NULL,\n"
+	"	successes	INTEGER NOT NULL,\n"
+	"	PRIMARY KEY (account, net)\n"
+	") WITHOUT ROWID;\n"
+	/* Escalation outlives the ban it escalated. */
+	"CREATE TABLE login_escalation (\n"
+	"	net		BLOB NOT NULL PRIMARY KEY,\n"
+	"	level		INTEGER NOT NULL,\n"
+	"	bans		INTEGER NOT NULL,\n"
+	"	last_ban	INTEGER NOT NULL	-- unix s\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE login_weak (\n"
+	"	account		TEXT NOT NULL PRIMARY KEY,\n"
+	"	since		INTEGER NOT NULL\n"
+	") WITHOUT ROWID;\n"
+	"CREATE INDEX events_account ON events(account, time_ms);\n" },
 };
 
 static int

@@ -88,10 +88,19 @@ struct sq_writer {
 	uint64_t	 retention_ms, max_rows;
 };
 
+/* The login guard's statements (loop connection). */
+enum sq_login_stmt {
+	SQL_ALERT_ADD, SQL_ALERT_QUERY, SQL_ALERT_ACK, SQL_NET_PUT,
+	SQL_NET_QUERY, SQL_ESC_GET, SQL_ESC_PUT, SQL_WEAK_PUT, SQL_WEAK_DEL,
+	SQL_WEAK_GET, SQL_EV_QUERY_ACCOUNT,
+	SQL_N
+};
+
 struct sq_store {
 	sqlite3		*db;
 	char		*path;
 	sqlite3_stmt	*stmt[SQ_LOOP_N];
+	sqlite3_stmt	*lstmt[SQL_N];
 	struct sq_writer w;
 };
 
@@ -121,6 +130,39 @@ static const char *const sq_loop_sql[SQ_LOOP_N] = {
 	[SQ_BEGIN] = "BEGIN IMMEDIATE",
 	[SQ_COMMIT] = "COMMIT",
 	[SQ_ROLLBACK] = "ROLLBACK",
+};
+
+static const char *const sq_login_sql[SQL_N] = {
+	[SQL_ALERT_ADD] = "INSERT INTO login_alerts (time, account, addr, kind, "
+	    "reason, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[SQL_ALERT_QUERY] = "SELECT id, time, account, addr, kind, reason, "
+	    "evidence, ack_by, ack_at FROM login_alerts "
+	    "WHERE (?1 OR ack_at = 0) AND (?2 = 0 OR id = ?2) "
+	    "AND (?3 = '' OR account = ?3) ORDER BY id DESC LIMIT ?4",
+	[SQL_ALERT_ACK] = "UPDATE login_alerts SET ack_by = ?2, ack_at = ?3 "
+	    "WHERE id = ?1 AND ack_at = 0",
+	[SQL_NET_PUT] = "INSERT INTO login_networks (account, net, "
+	    "first_success, last_success, successes) VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "ON CONFLICT (account, net) DO UPDATE SET "
+	    "first_success = min(first_success, excluded.first_success), "
+	    "last_success = max(last_success, excluded.last_success), "
+	    "successes = successes + excluded.successes",
+	[SQL_NET_QUERY] = "SELECT account, net, first_success, last_success, "
+	    "successes FROM login_networks WHERE (?1 = '' OR account = ?1) "
+	    "AND last_success >= ?2 ORDER BY last_success DESC",
+	[SQL_ESC_GET] = "SELECT level, bans, last_ban FROM login_escalation "
+	    "WHERE net = ?1",
+	[SQL_ESC_PUT] = "INSERT OR REPLACE INTO login_escalation (net, level, "
+	    "bans, last_ban) VALUES (?1, ?2, ?3, ?4)",
+	[SQL_WEAK_PUT] = "INSERT OR REPLACE INTO login_weak (account, since) "
+	    "VALUES (?1, ?2)",
+	[SQL_WEAK_DEL] = "DELETE FROM login_weak WHERE account = ?1",
+	[SQL_WEAK_GET] = "SELECT since FROM login_weak WHERE account = ?1",
+	[SQL_EV_QUERY_ACCOUNT] = "SELECT time_ms, addr, listener, verdict, "
+	    "reason, account, sender, recipient FROM events "
+	    "WHERE account = ?4 AND (?5 = '' OR verdict = ?5) "
+	    "AND time_ms BETWEEN ?1 AND ?2 "
+	    "ORDER BY time_ms DESC, id DESC LIMIT ?3",
 };
 
 static const char *const sq_writer_sql[SQW_N] = {
@@ -848,6 +890,8 @@ store_sqlite_event_query(struct store *st, const struct store_event_query *q,
 	struct sq_store	*s = sq(st);
 	sqlite3_stmt	*stmt = q->has_addr ? s->stmt[SQ_EV_QUERY_ADDR] : s->stmt[SQ_EV_QUERY];
 	size_t		 limit = q->limit == 0 ? SQ_QUERY_LIMIT : q->limit;
+	bool		 by_account = !q->has_addr && q->account != NULL &&
+			    q->account[0] != '\0';
 	int		 rc;
 
 	if (limit > INT64_MAX)
@@ -860,6 +904,20 @@ store_sqlite_event_query(struct store *st, const struct store_event_query *q,
 	    (q->has_addr && sq_bind_addr(stmt, 4, &q->addr) != SQLITE_OK)) {
 		sq_reset(stmt);
 		return sq_fail(st, "reading events");
+	}
+	if (by_account) {
+		sq_reset(stmt);
+		stmt = s->lstmt[SQL_EV_QUERY_ACCOUNT];
+		if (sq_bind_i64(stmt, 1, q->since_ms != 0 ? q->since_ms :
+		    INT64_MIN) != SQLITE_OK ||
+		    sq_bind_i64(stmt, 2, q->until_ms != 0 ? q->until_ms :
+		    INT64_MAX) != SQLITE_OK ||
+		    sq_bind_i64(stmt, 3, (int64_t)limit) != SQLITE_OK ||
+		    sq_bind_text(stmt, 4, q->account) != SQLITE_OK ||
+		    sq_bind_text(stmt, 5, q->verdict) != SQLITE_OK) {
+			sq_reset(stmt);
+			return sq_fail(st, "reading events");
+		}
 	}
 	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		struct store_event ev = {
@@ -883,6 +941,230 @@ store_sqlite_event_query(struct store *st, const struct store_event_query *q,
 	if (rc != SQLITE_DONE)
 		return sq_fail(st, "reading events");
 	return 0;
+}
+
+/* --- login guard ----------------------------------------------------------- */
+
+static int
+store_sqlite_alert_add(struct store *st, const struct store_alert *a,
+    int64_t *id_r)
+{
+	struct sq_store	*s = sq(st);
+	sqlite3_stmt	*stmt = s->lstmt[SQL_ALERT_ADD];
+
+	if (sq_bind_i64(stmt, 1, a->time) != SQLITE_OK ||
+	    sq_bind_text(stmt, 2, a->account) != SQLITE_OK ||
+	    sq_bind_addr(stmt, 3, &a->addr) != SQLITE_OK ||
+	    sq_bind_text(stmt, 4, a->kind) != SQLITE_OK ||
+	    sq_bind_text(stmt, 5, a->reason) != SQLITE_OK ||
+	    sq_bind_text(stmt, 6, a->evidence) != SQLITE_OK ||
+	    sq_exec(stmt) != SQLITE_OK) {
+		sq_reset(stmt);
+		return sq_fail(st, "saving a login alert");
+	}
+	if (id_r != NULL)
+		*id_r = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+static int
+store_sqlite_alert_query(struct store *st, const struct store_alert_query *q,
+    store_alert_fn *fn, void *ctx)
+{
+	struct sq_store	*s = sq(st);
+	sqlite3_stmt	*stmt = s->lstmt[SQL_ALERT_QUERY];
+	size_t		 limit = q->limit == 0 ? SQ_QUERY_LIMIT : q->limit;
+	int		 rc;
+
+	if (limit > INT64_MAX)
+		limit = INT64_MAX;
+	if (sq_bind_i64(stmt, 1, q->all ? 1 : 0) != SQLITE_OK ||
+	    sq_bind_i64(stmt, 2, q->id > 0 ? q->id : 0) != SQLITE_OK ||
+	    sq_bind_text(stmt, 3, q->account) != SQLITE_OK ||
+	    sq_bind_i64(stmt, 4, (int64_t)limit) != SQLITE_OK) {
+		sq_reset(stmt);
+		return sq_fail(st, "reading login alerts");
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct store_alert a = {
+			.id = sqlite3_column_int64(stmt, 0),
+			.time = sqlite3_column_int64(stmt, 1),
+			.account = sq_column_text(stmt, 2),
+			.kind = sq_column_text(stmt, 4),
+			.reason = sq_column_text(stmt, 5),
+			.evidence = sq_column_text(stmt, 6),
+			.ack_by = sq_column_text(stmt, 7),
+			.ack_at = sqlite3_column_int64(stmt, 8),
+		};
+
+		if (!sq_column_addr(stmt, 3, &a.addr))
+			continue;
+		if (!fn(ctx, &a)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sq_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return sq_fail(st, "reading login alerts");
+	return 0;
+}
+
+static int
+store_sqlite_alert_ack(struct store *st, int64_t id, const char *by,
+    int64_t at)
+{
+	struct sq_store	*s = sq(st);
+	sqlite3_stmt	*stmt = s->lstmt[SQL_ALERT_ACK];
+
+	if (sq_bind_i64(stmt, 1, id) != SQLITE_OK ||
+	    sq_bind_text(stmt, 2, by) != SQLITE_OK ||
+	    sq_bind_i64(stmt, 3, at) != SQLITE_OK ||
+	    sq_exec(stmt) != SQLITE_OK) {
+		sq_reset(stmt);
+		return sq_fail(st, "acknowledging a login alert");
+	}
+	return sqlite3_changes(s->db) > 0 ? 1 : 0;
+}
+
+static int
+store_sqlite_login_net_put_many(struct store *st,
+    const struct store_login_net *v, size_t n)
+{
+	struct sq_store	*s = sq(st);
+	sqlite3_stmt	*stmt = s->lstmt[SQL_NET_PUT];
+	bool		 ok = true;
+
+	if (n == 0)
+		return 0;
+	if (sq_begin(st, "saving login networks") < 0)
+		return -1;
+	for (size_t i = 0; i < n && ok; i++) {
+		if (sq_bind_text(stmt, 1, v[i].account) != SQLITE_OK ||
+		    sq_bind_net(stmt, 2, &v[i].net) != SQLITE_OK ||
+		    sq_bind_i64(stmt, 3, v[i].first_success) != SQLITE_OK ||
+		    sq_bind_i64(stmt, 4, v[i].last_success) != SQLITE_OK ||
+		    sq_bind_i64(stmt, 5, v[i].successes) != SQLITE_OK ||
+		    sq_exec(stmt) != SQLITE_OK) {
+			sq_reset(stmt);
+			ok = sq_fail(st, "saving login networks") == 0;
+		}
+	}
+	return sq_commit(st, ok, "saving login networks");
+}
+
+static int
+store_sqlite_login_net_query(struct store *st, const char *account,
+    int64_t since, store_login_net_fn *fn, void *ctx)
+{
+	struct sq_store	*s = sq(st);
+	sqlite3_stmt	*stmt = s->lstmt[SQL_NET_QUERY];
+	int		 rc;
+
+	if (sq_bind_text(stmt, 1, account) != SQLITE_OK ||
+	    sq_bind_i64(stmt, 2, since) != SQLITE_OK) {
+		sq_reset(stmt);
+		return sq_fail(st, "reading login networks");
+	}
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		struct store_login_net n = {
+			.account = sq_column_text(stmt, 0),
+			.first_success = sqlite3_column_int64(stmt, 2),
+			.last_success = sqlite3_column_int64(stmt, 3),
+			.successes = sq_column_u32(stmt, 4),
+		};
+
+		if (!sq_column_net(stmt, 1, &n.net))
+			continue;
+		if (!fn(ctx, &n)) {
+			rc = SQLITE_DONE;
+			break;
+		}
+	}
+	sq_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return sq_fail(st, "reading login networks");
+	return 0;
+}
+
+static int
+store_sqlite_escalation_get(struct store *st, const struct mw_cidr *net,
+    struct store_escalation *e_r)
+{
+	struct sq_store	*s = sq(st);
+	sqlite3_stmt	*stmt = s->lstmt[SQL_ESC_GET];
+	int		 rc, found = 0;
+
+	if (sq_bind_net(stmt, 1, net) != SQLITE_OK) {
+		sq_reset(stmt);
+		return sq_fail(st, "reading escalation state");
+	}
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		*e_r = (struct store_escalation){ .net = *net,
+		    .level = sq_column_u32(stmt, 0),
+		    .bans = sq_column_u32(stmt, 1),
+		    .last_ban = sqlite3_column_int64(stmt, 2) };
+		found = 1;
+		rc = SQLITE_DONE;
+	}
+	sq_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return sq_fail(st, "reading escalation state");
+	return found;
+}
+
+static int
+store_sqlite_escalation_put(struct store *st, const struct store_escalation *e)
+{
+	struct sq_store	*s = sq(st);
+	sqlite3_stmt	*stmt = s->lstmt[SQL_ESC_PUT];
+
+	if (sq_bind_net(stmt, 1, &e->net) != SQLITE_OK ||
+	    sq_bind_i64(stmt, 2, e->level) != SQLITE_OK ||
+	    sq_bind_i64(stmt, 3, e->bans) != SQLITE_OK ||
+	    sq_bind_i64(stmt, 4, e->last_ban) != SQLITE_OK ||
+	    sq_exec(stmt) != SQLITE_OK) {
+		sq_reset(stmt);
+		return sq_fail(st, "saving escalation state");
+	}
+	return 0;
+}
+
+static int
+store_sqlite_weak_put(struct store *st, const char *account, int64_t since)
+{
+	struct sq_store	*s = sq(st);
+	sqlite3_stmt	*stmt = s->lstmt[since != 0 ? SQL_WEAK_PUT : SQL_WEAK_DEL];
+
+	if (sq_bind_text(stmt, 1, account) != SQLITE_OK ||
+	    (since != 0 && sq_bind_i64(stmt, 2, since) != SQLITE_OK) ||
+	    sq_exec(stmt) != SQLITE_OK) {
+		sq_reset(stmt);
+		return sq_fail(st, "saving a weak-password flag");
+	}
+	return 0;
+}
+
+static int
+store_sqlite_weak_get(struct store *st, const char *account, int64_t *since_r)
+{
+	struct sq_store	*s = sq(st);
+	sqlite3_stmt	*stmt = s->lstmt[SQL_WEAK_GET];
+	int		 rc, found = 0;
+
+	if (sq_bind_text(stmt, 1, account) != SQLITE_OK) {
+		sq_reset(stmt);
+		return sq_fail(st, "reading a weak-password flag");
+	}
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		*since_r = sqlite3_column_int64(stmt, 0);
+		found = 1;
+		rc = SQLITE_DONE;
+	}
+	sq_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return sq_fail(st, "reading a weak-password flag");
+	return found;
 }
 
 /* --- open and close -------------------------------------------------------- */
@@ -1084,6 +1366,7 @@ store_sqlite_close(struct store *st)
 		return;
 	sq_writer_stop(&s->w);
 	sq_finalize(s->stmt, SQ_LOOP_N);
+	sq_finalize(s->lstmt, SQL_N);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
@@ -1104,6 +1387,8 @@ store_sqlite_open(struct store *st, const struct cfg *cfg, char **error_r)
 	    store_schema_migrate(s->db, s->path, error_r) < 0 ||
 	    sq_prepare(s->db, s->path, s->stmt, sq_loop_sql,
 	    SQ_LOOP_N, error_r) < 0 ||
+	    sq_prepare(s->db, s->path, s->lstmt, sq_login_sql,
+	    SQL_N, error_r) < 0 ||
 	    sq_writer_start(&s->w, cfg, error_r) < 0) {
 		store_sqlite_close(st);
 		return -1;
@@ -1128,4 +1413,13 @@ const struct store_backend store_backend_sqlite = {
 	.event_sync = store_sqlite_event_sync,
 	.event_query = store_sqlite_event_query,
 	.get_stats = store_sqlite_get_stats,
+	.alert_add = store_sqlite_alert_add,
+	.alert_query = store_sqlite_alert_query,
+	.alert_ack = store_sqlite_alert_ack,
+	.login_net_put_many = store_sqlite_login_net_put_many,
+	.login_net_query = store_sqlite_login_net_query,
+	.escalation_get = store_sqlite_escalation_get,
+	.escalation_put = store_sqlite_escalation_put,
+	.weak_put = store_sqlite_weak_put,
+	.weak_get = store_sqlite_weak_get,
 };
