@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/buf.h"
 #include "core/log.h"
 #include "core/slice.h"
 #include "engine/bruteforce.h"
@@ -24,12 +25,25 @@
 #define LOGIN_EXPIRE_SCAN	20000	/* entries examined per table per tick */
 #define LOGIN_QUOTE_MAX		64	/* bytes of an account name in a log line */
 
+#define LOGIN_NET_BATCH		4096	/* refreshed networks saved per tick */
+
+/* A known network logged in from again: saved by the next tick. */
+struct login_pending {
+	char		*account;
+	struct mw_cidr	 net;
+	int64_t		 last;
+	uint32_t	 successes;
+};
+
 struct engine_login {
 	struct engine		*e;
 	const struct cfg	*cfg;
 	struct bf		*bf;
 	struct engine_login_stats stats;
 	bool			 full_logged;	/* "table full" said once */
+	struct login_pending	*pending;	/* LOGIN_NET_BATCH */
+	size_t			 npending;
+	uint64_t		 pending_dropped;
 };
 
 static int64_t
@@ -69,6 +83,40 @@ login_bf_config(const struct cfg *cfg, struct bf_config *c)
 	c->max_pairs = cfg->login.max_pairs;
 }
 
+static bool
+login_load_net(void *ctx, const struct store_login_net *n)
+{
+	struct engine_login *l = ctx;
+
+	bf_known_add(l->bf, n->account, &n->net.addr, n->first_success,
+	    n->last_success);
+	return true;
+}
+
+/* Saves the refreshed networks (one transaction). */
+static void
+login_flush_pending(struct engine_login *l)
+{
+	struct store_login_net	*v;
+
+	if (l->npending == 0)
+		return;
+	v = mw_calloc(l->npending, sizeof(*v));
+	for (size_t i = 0; i < l->npending; i++)
+		v[i] = (struct store_login_net){ .account = l->pending[i].account,
+		    .net = l->pending[i].net,
+		    .first_success = l->pending[i].last,
+		    .last_success = l->pending[i].last,
+		    .successes = l->pending[i].successes };
+	if (store_login_net_put_many(engine_store(l->e), v, l->npending) < 0)
+		log_warn("login: saving %zu login networks: %s", l->npending,
+		    store_last_error(engine_store(l->e)));
+	for (size_t i = 0; i < l->npending; i++)
+		free(l->pending[i].account);
+	free(v);
+	l->npending = 0;
+}
+
 int
 engine_login_new(struct engine *e, const struct cfg *cfg,
     struct engine_login **l_r, char **error_r)
@@ -76,12 +124,22 @@ engine_login_new(struct engine *e, const struct cfg *cfg,
 	struct engine_login	*l = mw_calloc(1, sizeof(*l));
 	struct bf_config	 c;
 
-	(void)error_r;
 	l->e = e;
 	l->cfg = cfg;
 	login_bf_config(cfg, &c);
 	l->bf = bf_new(&c);
+	l->pending = mw_calloc(LOGIN_NET_BATCH, sizeof(*l->pending));
 	*l_r = l;
+	/* The networks each account used recently: known-good from the
+	   first request on. */
+	if (store_login_net_query(engine_store(e), NULL, (int64_t)time(NULL) -
+	    (int64_t)cfg->login.known_ttl, login_load_net, l) < 0) {
+		if (asprintf(error_r, "loading login networks: %s",
+		    store_last_error(engine_store(e))) < 0)
+			*error_r = NULL;
+		engine_login_free(l_r);
+		return -1;
+	}
 	return 0;
 }
 
@@ -92,6 +150,8 @@ engine_login_free(struct engine_login **lp)
 
 	if (l == NULL)
 		return;
+	login_flush_pending(l);
+	free(l->pending);
 	bf_free(&l->bf);
 	free(l);
 	*lp = NULL;
@@ -112,6 +172,7 @@ engine_login_tick(struct engine_login *l)
 {
 	struct bf_stats s;
 
+	login_flush_pending(l);
 	(void)bf_expire(l->bf, (int64_t)time(NULL), LOGIN_EXPIRE_SCAN);
 	bf_get_stats(l->bf, &s);
 	if (s.evicted > 0 && !l->full_logged) {
@@ -199,11 +260,13 @@ login_ban(struct engine_login *l, const struct auth_observation *o,
 {
 	struct engine_list_entry le;
 	struct store_ban	 old, b;
+	struct store_escalation	 esc = { .net = *net };
 	enum store_ban_source	 source;
 	const char		*error;
-	char			 text[MW_CIDR_STRLEN], dur[32];
+	char			 text[MW_CIDR_STRLEN], dur[32], why[96] = "";
 	uint64_t		 duration;
-	unsigned		 level = 0;
+	int64_t			 now = (int64_t)time(NULL);
+	int			 found;
 
 	mw_cidr_format(net, text, sizeof(text));
 	if (engine_list_match(l->e, STORE_LIST_ALLOW, &net->addr, &le)) {
@@ -214,13 +277,34 @@ login_ban(struct engine_login *l, const struct auth_observation *o,
 		return;	/* already refused */
 	source = strcmp(login_source(o), "logwatch") == 0 ?
 	    STORE_BAN_LOGWATCH : STORE_BAN_LOGIN;
-	duration = login_ban_duration(l, level);
+	/* Escalation: banned again within escalation_period of the last
+	   login-guard ban, one level up (the ban time doubles). */
+	if ((found = store_escalation_get(engine_store(l->e), net, &esc)) < 0)
+		log_warn("login: reading the escalation of %s: %s; banning as a "
+		    "first offence", text, store_last_error(engine_store(l->e)));
+	if (found > 0 && now - esc.last_ban <=
+	    (int64_t)l->cfg->login.escalation_period) {
+		esc.level++;
+		(void)snprintf(why, sizeof(why), ", repeat offender: ban %u "
+		    "within %s", esc.bans + 1, mw_format_duration(
+		    l->cfg->login.escalation_period, dur, sizeof(dur)));
+	} else {
+		esc.level = 0;
+	}
+	if (found <= 0)
+		esc.bans = 0;
+	esc.bans++;
+	esc.last_ban = now;
+	duration = login_ban_duration(l, esc.level);
 	if (engine_ban_add(l->e, net, duration, source, reason, &b,
 	    &error) < 0) {
 		log_error("login: ban %s: %s", text, error);
 		return;
 	}
 	l->stats.bans++;
+	if (store_escalation_put(engine_store(l->e), &esc) < 0)
+		log_warn("login: saving the escalation of %s: %s", text,
+		    store_last_error(engine_store(l->e)));
 	if (duration == 0)
 		(void)snprintf(dur, sizeof(dur), "permanently");
 	else {
@@ -229,8 +313,8 @@ login_ban(struct engine_login *l, const struct auth_observation *o,
 		(void)snprintf(dur, sizeof(dur), "for %s",
 		    mw_format_duration(duration, d, sizeof(d)));
 	}
-	log_info("login: ban %s %s (%s): %s", text, dur,
-	    store_ban_source_name(source), reason);
+	log_info("login: ban %s %s (%s%s): %s", text, dur,
+	    store_ban_source_name(source), why, reason);
 	{
 		char ev_reason[STORE_MAX_TEXT];
 
@@ -238,6 +322,83 @@ login_ban(struct engine_login *l, const struct auth_observation *o,
 		    dur, reason);
 		login_event(l, o, &net->addr, "BAN", ev_reason);
 	}
+}
+
+/* A JSON string literal of s (the evidence is built without jansson:
+   the engine does not link it). */
+static void
+login_json_str(struct mw_buf *b, const char *s)
+{
+	MW_ASSERT(mw_buf_append(b, "\"", 1) == 0);
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			MW_ASSERT(mw_buf_printf(b, "\\%c", c) == 0);
+		else if (c < 0x20 || c == 0x7f)
+			MW_ASSERT(mw_buf_printf(b, "\\u%04x", c) == 0);
+		else
+			MW_ASSERT(mw_buf_append(b, s, 1) == 0);
+	}
+	MW_ASSERT(mw_buf_append(b, "\"", 1) == 0);
+}
+
+static const char *const login_alert_kinds[] = {
+	[BF_ALERT_NONE] = "distributed_attack",
+	[BF_ALERT_AFTER_FAILURES] = "after_failures",
+	[BF_ALERT_NEW_NETWORK] = "new_network",
+};
+
+/* Stores an alert (kind BF_ALERT_NONE: a distributed attack), logs it
+   and records an event. Evidence: numbers and networks, never a hash. */
+static void
+login_alert(struct engine_login *l, const struct auth_observation *o,
+    enum bf_alert_kind kind, const char *reason, const struct bf_result *r,
+    struct mw_arena *a)
+{
+	struct store		*st = engine_store(l->e);
+	struct bf_account_info	 ai;
+	struct mw_cidr		 net;
+	struct mw_buf		 ev;
+	struct store_alert	 al;
+	char			 text[MW_CIDR_STRLEN], addr[MW_ADDR_STRLEN];
+	int64_t			 id = 0, now = login_time_ms(o) / 1000;
+
+	bf_network_of(l->bf, &o->addr, &net);
+	mw_buf_init(&ev, a, 0);
+	MW_ASSERT(mw_buf_printf(&ev, "{\"source\":") == 0);
+	login_json_str(&ev, login_source(o));
+	MW_ASSERT(mw_buf_printf(&ev, ",\"service\":") == 0);
+	login_json_str(&ev, o->service != NULL ? o->service : "");
+	MW_ASSERT(mw_buf_printf(&ev, ",\"window\":%llu,\"address_failures\":%u,"
+	    "\"account_failures\":%u,\"account_address_failures\":%u,"
+	    "\"address_accounts\":%u,\"account_addresses\":%u,"
+	    "\"network\":\"%s\",\"known_networks\":[",
+	    (unsigned long long)l->cfg->login.window, r->addr_failures,
+	    r->account_failures, r->pair_failures, r->addr_accounts,
+	    r->account_addresses, mw_cidr_format(&net, text, sizeof(text))) == 0);
+	if (bf_account_info(l->bf, login_account(o), now, &ai))
+		for (size_t i = 0; i < ai.nknown; i++)
+			MW_ASSERT(mw_buf_printf(&ev, "%s\"%s\"", i > 0 ? "," : "",
+			    mw_cidr_format(&ai.known[i].net, text,
+			    sizeof(text))) == 0);
+	MW_ASSERT(mw_buf_printf(&ev, "]}") == 0);
+	al = (struct store_alert){ .time = now, .account = login_account(o),
+	    .addr = o->addr, .kind = login_alert_kinds[kind], .reason = reason,
+	    .evidence = mw_buf_cstr(&ev) };
+	if (store_alert_add(st, &al, &id) < 0)
+		log_error("login: saving an alert: %s", store_last_error(st));
+	l->stats.alerts++;
+	mw_addr_format(&o->addr, addr, sizeof(addr));
+	if (kind == BF_ALERT_NONE)
+		log_warn("login: alert %lld: account %s under attack: %s",
+		    (long long)id, login_quote(a, login_account(o)), reason);
+	else
+		log_warn("login: alert %lld: possible takeover of %s from %s: %s",
+		    (long long)id, login_quote(a, login_account(o)), addr,
+		    reason);
+	login_event(l, o, &o->addr, "ALERT", mw_arena_printf(a, "alert %lld "
+	    "(%s): %s", (long long)id, al.kind, reason));
 }
 
 /* --- check and report --------------------------------------------------- */
@@ -296,6 +457,42 @@ engine_auth_check(struct engine *e, const struct auth_observation *o,
 	}
 }
 
+/* A success: the network is saved now when it is new to the account,
+   by the next tick otherwise (only last_success and the count change). */
+static void
+login_remember(struct engine_login *l, const struct auth_observation *o,
+    bool learned, int64_t now)
+{
+	struct store_login_net	 n = { .account = login_account(o),
+	    .first_success = now, .last_success = now, .successes = 1 };
+	struct login_pending	*p;
+
+	bf_network_of(l->bf, &o->addr, &n.net);
+	if (learned) {
+		if (store_login_net_put_many(engine_store(l->e), &n, 1) < 0)
+			log_warn("login: saving a login network: %s",
+			    store_last_error(engine_store(l->e)));
+		return;
+	}
+	for (size_t i = 0; i < l->npending; i++) {
+		p = &l->pending[i];
+		if (strcmp(p->account, n.account) == 0 &&
+		    mw_cidr_contains(&p->net, &o->addr) &&
+		    p->net.bits == n.net.bits) {
+			p->last = now > p->last ? now : p->last;
+			p->successes++;
+			return;
+		}
+	}
+	if (l->npending == LOGIN_NET_BATCH) {
+		l->pending_dropped++;	/* only a last_success refresh */
+		return;
+	}
+	l->pending[l->npending++] = (struct login_pending){
+	    .account = mw_strndup(n.account, STORE_MAX_TEXT), .net = n.net,
+	    .last = now, .successes = 1 };
+}
+
 void
 engine_auth_report(struct engine *e, const struct auth_observation *o)
 {
@@ -337,23 +534,22 @@ engine_auth_report(struct engine *e, const struct auth_observation *o)
 	a = mw_arena_new(1024);
 	mw_addr_format(&o->addr, addr, sizeof(addr));
 	if (r.account_attacked)
-		log_warn("login: account %s: failed logins from %u addresses "
-		    "in the window; attempts from addresses it never logged in "
-		    "from are %s", login_quote(a, login_account(o)),
-		    r.account_addresses, l->cfg->login.distributed_reject ?
-		    "refused" : "tarpitted");
+		login_alert(l, o, BF_ALERT_NONE, mw_arena_printf(a, "failed "
+		    "logins from %u addresses in %s; attempts from addresses "
+		    "that never logged in to it are %s", r.account_addresses,
+		    mw_format_duration(l->cfg->login.window, addr,
+		    sizeof(addr)), l->cfg->login.distributed_reject ?
+		    "refused" : "delayed"), &r, a);
 	if (r.ban_address) {
 		mw_cidr_from_addr(&o->addr, 128, &host);
 		login_ban(l, o, &host, r.address_reason);
 	}
 	if (r.ban_network)
 		login_ban(l, o, &r.network, r.network_reason);
-	if (r.alert != BF_ALERT_NONE) {
-		l->stats.alerts++;
-		log_warn("login: possible takeover of %s from %s: %s",
-		    login_quote(a, login_account(o)), addr, r.alert_reason);
-		login_event(l, o, &o->addr, "ALERT", r.alert_reason);
-	}
+	if (r.alert != BF_ALERT_NONE)
+		login_alert(l, o, r.alert, r.alert_reason, &r, a);
+	if (!failure && login_account(o)[0] != '\0')
+		login_remember(l, o, r.learned, at.now);
 	mw_arena_free(&a);
 }
 

@@ -253,6 +253,109 @@ test_lists_first(void **state)
 	}
 }
 
+static void
+ban_and_lift(struct fixture *f, const char *addr, struct store_ban *ban_r)
+{
+	static uint8_t	 pw;
+	struct mw_addr	 a;
+	const char	*error = NULL;
+
+	/* New wrong passwords each time: a repeated one is not counted. */
+	for (int i = 0; i < 4; i++)
+		report(f, "authpolicy", addr, i % 2 ? "p" : "q",
+		    AUTH_PHASE_FAILURE, ++pw);
+	assert_int_equal(mw_addr_parse(addr, &a), 0);
+	assert_true(engine_ban_find(f->e, &a, ban_r));
+	assert_int_equal(engine_ban_del(f->e, &ban_r->net, &error), 1);
+}
+
+static void
+test_escalation_survives_restart(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_ban	 ban;
+	struct store_escalation	 esc;
+	int64_t			 now = (int64_t)time(NULL);
+
+	ban_and_lift(f, "203.0.113.30", &ban);
+	assert_in_range(ban.expires - now, 590, 600);	/* ban_time 10m */
+	ban_and_lift(f, "203.0.113.30", &ban);
+	assert_in_range(ban.expires - now, 1190, 1200);	/* doubled */
+	/* The escalation outlives the ban and the daemon. */
+	fixture_close(f);
+	fixture_open(f);
+	assert_int_equal(store_escalation_get(f->st, &ban.net, &esc), 1);
+	assert_int_equal(esc.level, 1);
+	assert_int_equal(esc.bans, 2);
+	ban_and_lift(f, "203.0.113.30", &ban);
+	assert_in_range(ban.expires - now, 2390, 2400);
+	/* ban_max (7d) caps it: 10m * 2^10 would be 7.1 days. */
+	for (int i = 0; i < 10; i++)
+		ban_and_lift(f, "203.0.113.30", &ban);
+	assert_in_range(ban.expires - now, 7 * 86400 - 10, 7 * 86400);
+	/* Another address starts from the beginning. */
+	ban_and_lift(f, "203.0.113.31", &ban);
+	assert_in_range(ban.expires - now, 590, 600);
+}
+
+static bool
+collect_alert(void *ctx, const struct store_alert *al)
+{
+	struct ev_collect *c = ctx;
+	size_t used = strlen(c->text);
+
+	(void)snprintf(c->text + used, sizeof(c->text) - used, "%s|%s|%s|%s\n",
+	    al->account, al->kind, al->reason, al->evidence);
+	return true;
+}
+
+static void
+test_alerts_and_history(void **state)
+{
+	struct fixture		*f = *state;
+	struct ev_collect	 c = { "" };
+	struct store_alert_query q = { .all = true };
+	struct auth_verdict	 v;
+	char			 addr[32];
+
+	/* grace logs in from home: remembered across a restart. */
+	report(f, "authpolicy", "192.0.2.40", "grace", AUTH_PHASE_SUCCESS, 1);
+	fixture_close(f);
+	fixture_open(f);
+	/* Three wrong passwords, then the right one: possible takeover. */
+	report(f, "authpolicy", "203.0.113.44", "grace", AUTH_PHASE_FAILURE, 1);
+	report(f, "authpolicy", "203.0.113.44", "grace", AUTH_PHASE_FAILURE, 2);
+	report(f, "authpolicy", "203.0.113.44", "grace", AUTH_PHASE_FAILURE, 3);
+	report(f, "authpolicy", "203.0.113.44", "grace", AUTH_PHASE_SUCCESS, 4);
+	/* A success from a network never used by heidi, who used another. */
+	report(f, "authpolicy", "198.18.0.1", "heidi", AUTH_PHASE_SUCCESS, 1);
+	report(f, "authpolicy", "198.18.7.1", "heidi", AUTH_PHASE_SUCCESS, 1);
+	/* A distributed attack on ivan; his known network keeps working. */
+	report(f, "authpolicy", "198.19.0.1", "ivan", AUTH_PHASE_SUCCESS, 1);
+	for (int i = 0; i < 5; i++) {
+		(void)snprintf(addr, sizeof(addr), "203.0.%d.1", 100 + i);
+		report(f, "authpolicy", addr, "ivan", AUTH_PHASE_FAILURE, 9);
+	}
+	assert_int_equal(check(f, "203.0.200.1", "ivan", &v), AUTH_VERDICT_TARPIT);
+	assert_int_equal(check(f, "198.19.0.77", "ivan", &v), AUTH_VERDICT_ALLOW);
+
+	assert_int_equal(store_alert_query(f->st, &q, collect_alert, &c), 0);
+	assert_non_null(strstr(c.text, "grace|after_failures|login from "
+	    "203.0.113.44 after 3 failed attempts in 10m (3 for this account)|"
+	    "{\"source\":\"authpolicy\",\"service\":\"imap\",\"window\":600,"
+	    "\"address_failures\":3,\"account_failures\":3,"
+	    "\"account_address_failures\":3,\"address_accounts\":1,"
+	    "\"account_addresses\":1,\"network\":\"203.0.113.0/24\","
+	    "\"known_networks\":[\"192.0.2.0/24\",\"203.0.113.0/24\"]}\n"));
+	assert_non_null(strstr(c.text, "heidi|new_network|login from 198.18.7.1, "
+	    "a network this account never used (198.18.7.0/24)|"));
+	assert_non_null(strstr(c.text, "ivan|distributed_attack|failed logins "
+	    "from 5 addresses in 10m; attempts from addresses that never "
+	    "logged in to it are delayed|"));
+	/* No hash anywhere: the fingerprints stay in memory. */
+	assert_null(strstr(c.text, "pwhash"));
+}
+
 int
 main(void)
 {
@@ -262,6 +365,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_logwatch_source, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_lists_first, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_escalation_survives_restart,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alerts_and_history, setup,
 		    teardown),
 	};
 
