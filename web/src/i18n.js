@@ -40,6 +40,7 @@ const en = {
 	'login.throttled': 'Too many failed attempts. Try again in {n} seconds.',
 	'login.throttledNoTime': 'Too many failed attempts. Wait a moment and try again.',
 	'login.required': 'Enter your name and password.',
+	'login.refused': 'Logins from this address are blocked after too many failures. Ask another administrator to unblock it, or wait for the block to expire.',
 
 	'ov.title': 'Overview',
 	'ov.range': 'Time range',
@@ -224,6 +225,23 @@ const en = {
 	'verdict.AUTH_FAIL': 'login failed',
 	'verdict.AUTH_OK': 'login succeeded',
 	'verdict.TARPIT': 'slowed down',
+	'verdict.ALERT': 'alert',
+
+	'action.ban': 'block',
+	'action.unban': 'unblock',
+	'action.allow_add': 'add to allow list',
+	'action.allow_del': 'remove from allow list',
+	'action.deny_add': 'add to deny list',
+	'action.deny_del': 'remove from deny list',
+	'action.reload': 'reload configuration',
+	'action.admin_add': 'add administrator',
+	'action.admin_passwd': 'change password',
+	'action.admin_del': 'remove administrator',
+	'action.login': 'log in',
+	'action.login_failed': 'failed login',
+	'action.login_refused': 'login refused',
+	'action.logout': 'log out',
+	'action.alert_ack': 'acknowledge alert',
 
 	'source.manual': 'manual',
 	'source.dnsbl': 'DNS blocklist',
@@ -268,6 +286,7 @@ const ja = {
 	'login.throttled': 'ログイン失敗が続いたため制限中です。{n} 秒後にもう一度お試しください。',
 	'login.throttledNoTime': 'ログイン失敗が続いたため制限中です。しばらく待ってからもう一度お試しください。',
 	'login.required': '管理者名とパスワードを入力してください。',
+	'login.refused': 'ログイン失敗が多すぎるため、このアドレスからのログインはブロックされています。他の管理者に解除を依頼するか、ブロックの期限切れをお待ちください。',
 
 	'ov.title': '概要',
 	'ov.range': '期間',
@@ -452,6 +471,23 @@ const ja = {
 	'verdict.AUTH_FAIL': 'ログイン失敗',
 	'verdict.AUTH_OK': 'ログイン成功',
 	'verdict.TARPIT': '応答遅延',
+	'verdict.ALERT': 'アラート',
+
+	'action.ban': 'ブロック',
+	'action.unban': 'ブロック解除',
+	'action.allow_add': '許可リストに追加',
+	'action.allow_del': '許可リストから削除',
+	'action.deny_add': '拒否リストに追加',
+	'action.deny_del': '拒否リストから削除',
+	'action.reload': '設定の再読み込み',
+	'action.admin_add': '管理者の追加',
+	'action.admin_passwd': 'パスワード変更',
+	'action.admin_del': '管理者の削除',
+	'action.login': 'ログイン',
+	'action.login_failed': 'ログイン失敗',
+	'action.login_refused': 'ログイン拒否',
+	'action.logout': 'ログアウト',
+	'action.alert_ack': 'アラートを確認済みに',
 
 	'source.manual': '手動',
 	'source.dnsbl': 'DNS ブロックリスト',
@@ -468,10 +504,15 @@ const dicts = { en, ja };
 let lang = 'en';
 const listeners = [];
 
-export function detectLang() {
+export function storedLang() {
 	let saved = null;
 	try { saved = localStorage.getItem(STORE_KEY); } catch (e) { /* private mode */ }
-	if (LANGS.includes(saved)) return saved;
+	return LANGS.includes(saved) ? saved : null;
+}
+
+export function detectLang() {
+	const saved = storedLang();
+	if (saved) return saved;
 	for (const l of navigator.languages || [navigator.language || 'en']) {
 		const base = String(l).toLowerCase().split('-')[0];
 		if (LANGS.includes(base)) return base;

@@ -5,8 +5,8 @@
 // function that unmounts it (closing its event stream, timers).
 
 import { h, replace, field, message } from './dom.js';
-import { t, detectLang, setLang, getLang, onLangChange, LANGS, timeZone } from './i18n.js';
-import { get, post, del, setCsrf, setUnauthorizedHandler, ApiError } from './api.js';
+import { t, detectLang, setLang, getLang, onLangChange, LANGS, timeZone, storedLang } from './i18n.js';
+import { api, get, post, del, setCsrf, setUnauthorizedHandler, ApiError } from './api.js';
 import * as overview from './pages/overview.js';
 import * as bans from './pages/bans.js';
 import * as lists from './pages/lists.js';
@@ -38,7 +38,11 @@ function route() {
 function langSwitch() {
 	const sel = h('select', {
 		id: 'lang-switch', class: 'lang-switch',
-		onchange: (e) => setLang(e.target.value, true),
+		onchange: (e) => {
+			setLang(e.target.value, true);
+			// remembered with the admin too (PATCH /api/v1/session); best effort
+			if (ctx.session) api('PATCH', '/api/v1/session', { language: getLang() }, { noRedirect: true }).catch(() => {});
+		},
 	}, LANGS.map((l) => h('option', { value: l, lang: l, selected: l === getLang() },
 	    l === 'ja' ? '日本語' : 'English')));
 	return h('div', { class: 'lang' },
@@ -74,13 +78,15 @@ function showLogin(noticeText) {
 				await start();
 			} catch (err) {
 				let text;
-				if (err.status === 401 || err.status === 403) text = t('login.wrong');
-				else if (err.status === 429)
+				if (err.status === 401) text = t('login.wrong');
+				else if (err.status === 403) text = t('login.refused');
+				else if (err.status === 429 || err.status === 503)
 					text = err.retryAfter ? t('login.throttled', { n: err.retryAfter })
 					    : t('login.throttledNoTime');
 				else text = t('app.error', { msg: err.message });
 				replace(status, message('error', text));
-				status.dataset.kind = err.status === 429 ? 'throttled' : 'wrong';
+				status.dataset.kind = err.status === 429 || err.status === 503 ? 'throttled'
+				    : err.status === 403 ? 'refused' : 'wrong';
 				status.dataset.attempt = String(++loginAttempts);
 				pw.value = '';
 				pw.focus();
@@ -110,7 +116,7 @@ function shell(page) {
 	const user = h('div', { class: 'user' },
 	    h('span', { class: 'who' }, t('app.signedInAs', { name: ctx.session.name })),
 	    h('button', { type: 'button', id: 'logout', onclick: logout }, t('app.logout')));
-	const banner = ctx.status && ctx.status.demo
+	const banner = (ctx.status && ctx.status.demo) || ctx.session.demo
 	    ? h('div', { class: 'demo-banner', role: 'note', id: 'demo-banner' }, t('app.demo')) : null;
 	const main = h('main', { id: 'main', tabindex: '-1' });
 	replace(app,
@@ -158,8 +164,11 @@ async function start() {
 		replace(app, h('main', { class: 'login-page' }, message('error', t('app.error', { msg: e.message }))));
 		return;
 	}
-	ctx.session = { name: s.name || s.admin || '?', csrf: s.csrf || s.csrf_token || '' };
+	ctx.session = { name: s.name || s.admin || '?', csrf: s.csrf_token || s.csrf || '', demo: !!s.demo };
 	setCsrf(ctx.session.csrf);
+	// the admin's saved language applies when this browser has no choice stored
+	if (!storedLang() && (s.language === 'ja' || s.language === 'en') && s.language !== getLang())
+		setLang(s.language, false);
 	await loadStatus();
 	render();
 }

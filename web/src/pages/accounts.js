@@ -33,7 +33,7 @@ export function mount(main) {
 		{ key: 'addresses', label: () => t('acc.addresses'), sort: 'num', class: 'num',
 		  get: (a) => (Array.isArray(a.addresses) ? a.addresses.length : a.addresses ?? 0) },
 		{ key: 'last_failure', label: () => t('acc.lastFailure'), sort: 'num', render: (a) => fmtTime(a.last_failure) },
-		{ key: 'last_success', label: () => t('acc.lastSuccess'), sort: 'num', render: (a) => fmtTime(a.last_success) },
+		{ key: 'last_success', label: () => t('acc.lastSuccess'), sort: 'num', render: (a) => fmtTime(a.last_success) || '—' },
 		{ key: 'weak', label: () => t('acc.weak'), get: (a) => (a.weak_password ? 1 : 0),
 		  render: (a) => (a.weak_password ? h('span', { class: 'badge badge-reject' }, t('acc.weakYes')) : '—') },
 	], { rowKey: accName, sortKey: 'failures', sortDir: -1, pageSize: 25, caption: () => t('acc.underAttack') });

@@ -1,7 +1,7 @@
 // audit.js - who changed what, when, from where (GET /api/v1/audit).
 
 import { h, replace, field } from '../dom.js';
-import { t, fmtTime } from '../i18n.js';
+import { t, fmtTime, hasKey } from '../i18n.js';
 import { get, qs } from '../api.js';
 import { pageHeader, showError, section } from './common.js';
 import { dataTable } from '../table.js';
@@ -15,7 +15,8 @@ export function mount(main) {
 	const table = dataTable([
 		{ key: 'time', label: () => t('audit.time'), sort: 'num', get: timeOf, render: (e) => fmtTime(timeOf(e)) },
 		{ key: 'admin', label: () => t('audit.admin'), get: (e) => e.actor ?? e.admin ?? '' },
-		{ key: 'action', label: () => t('audit.action'), class: 'mono' },
+		{ key: 'action', label: () => t('audit.action'),
+		  render: (e) => { const k = 'action.' + e.action; return h('span', { title: e.action }, hasKey(k) ? t(k) : e.action); } },
 		{ key: 'target', label: () => t('audit.target'), class: 'mono', get: (e) => e.target ?? e.object ?? '' },
 		{ key: 'from', label: () => t('audit.from'), class: 'mono', get: (e) => e.origin ?? e.peer ?? '' },
 		{ key: 'detail', label: () => t('audit.detail'), class: 'wrap', get: (e) => e.detail ?? '' },

@@ -10,7 +10,7 @@ import { pageHeader, showError, verdictBadge, section } from './common.js';
 
 const MAX_ROWS = 500;
 const VERDICTS = ['REJECT', 'DEFER', 'DUNNO', 'WARN', 'BAN', 'UNBAN', 'ALLOW_ADD', 'ALLOW_DEL',
-	'DENY_ADD', 'DENY_DEL', 'AUTH_FAIL', 'AUTH_OK'];
+	'DENY_ADD', 'DENY_DEL', 'AUTH_FAIL', 'AUTH_OK', 'ALERT'];
 
 export function mount(main) {
 	let alive = true, paused = false, es = null, rows = [], pending = [];

@@ -41,7 +41,7 @@ export function columns(stats) {
 			for (const k of Object.keys(ALIASES)) out[k].push(pick(p, k) ?? 0);
 		}
 	} else {
-		out.time = (s.time || s.t || []).slice();
+		out.time = (stats.buckets || s.time || s.t || []).slice();
 		for (const k of Object.keys(ALIASES)) {
 			const col = pick(s, k);
 			out[k] = col ? col.slice() : out.time.map(() => 0);
@@ -138,7 +138,9 @@ export function mount(main) {
 			const cols = columns(stats);
 			replace(cards, SERIES.map((s) => {
 				const col = cols[s.key];
-				const total = col.reduce((a, b) => a + (b || 0), 0);
+				const totals = stats.totals || {};
+				const total = typeof totals[s.key] === 'number' ? totals[s.key]
+				    : col.reduce((a, b) => a + (b || 0), 0);
 				const last = col.length ? col[col.length - 1] || 0 : 0;
 				return h('div', { class: 'stat stat-' + s.key, 'data-series': s.key },
 				    h('div', { class: 'stat-label' }, t(s.label)),
