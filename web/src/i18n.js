@@ -227,6 +227,10 @@ const en = {
 	'verdict.TARPIT': 'slowed down',
 	'verdict.ALERT': 'alert',
 
+	'alert.after_failures': 'login after failures',
+	'alert.new_network': 'login from a new network',
+	'alert.distributed_attack': 'distributed attack',
+
 	'action.ban': 'block',
 	'action.unban': 'unblock',
 	'action.allow_add': 'add to allow list',
@@ -472,6 +476,10 @@ const ja = {
 	'verdict.AUTH_OK': 'ログイン成功',
 	'verdict.TARPIT': '応答遅延',
 	'verdict.ALERT': 'アラート',
+
+	'alert.after_failures': '失敗が続いた後のログイン成功',
+	'alert.new_network': '新しいネットワークからのログイン',
+	'alert.distributed_attack': '分散型の攻撃',
 
 	'action.ban': 'ブロック',
 	'action.unban': 'ブロック解除',

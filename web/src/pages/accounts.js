@@ -3,12 +3,24 @@
 // accounts under attack with weak-password flags (GET /api/v1/accounts).
 
 import { h, replace } from '../dom.js';
-import { t, fmtTime, fmtNum } from '../i18n.js';
+import { t, fmtTime, hasKey } from '../i18n.js';
 import { get, post, qs } from '../api.js';
 import { pageHeader, showError, flash, section } from './common.js';
 import { dataTable } from '../table.js';
 
 const accName = (a) => a.account ?? a.name ?? a.user ?? '';
+const isAcked = (a) => !!(a.acked ?? (a.ack_at > 0 || a.ack_by));
+const ackedBy = (a) => a.acked_by ?? a.ack_by ?? '';
+
+/* evidence: a list (of strings or event-like objects) or one object of
+   named values (the login guard's: counts, networks, times). */
+function evidenceList(ev) {
+	if (Array.isArray(ev)) return ev.map(evidenceItem);
+	return Object.entries(ev).map(([k, v]) => h('li', {}, h('span', { class: 'ev-key' }, k), ': ',
+	    typeof v === 'object' && v !== null ? JSON.stringify(v)
+		: /(^|_)(time|at|first|last)(_|$)/.test(k) && typeof v === 'number' && v > 1e9 ? fmtTime(v, v > 1e11) : String(v)));
+}
+const hasEvidence = (ev) => ev && (Array.isArray(ev) ? ev.length > 0 : typeof ev === 'object' && Object.keys(ev).length > 0);
 
 function evidenceItem(ev) {
 	if (typeof ev !== 'object' || ev === null) return h('li', {}, String(ev));
@@ -59,18 +71,19 @@ export function mount(main) {
 		try {
 			const r = await get('/api/v1/alerts' + qs({ all: showAcked ? 1 : undefined }));
 			if (!alive) return;
-			const list = (r.alerts || []).filter((a) => showAcked || !a.acked);
+			const list = (r.alerts || []).filter((a) => showAcked || !isAcked(a));
 			if (list.length === 0) { replace(alertsBox, h('p', { class: 'empty' }, t('acc.noAlerts'))); return; }
 			replace(alertsBox, h('ul', { class: 'alerts' }, list.map((a) => h('li', {
-				class: 'alert' + (a.acked ? ' acked' : ''), 'data-id': a.id },
+				class: 'alert' + (isAcked(a) ? ' acked' : ''), 'data-id': a.id },
 			    h('div', { class: 'alert-head' },
 				h('strong', { class: 'mono' }, accName(a)), ' ',
 				a.address ? h('code', {}, a.address) : null, ' ',
 				h('time', {}, fmtTime(a.time_ms != null ? a.time_ms : a.time, a.time_ms != null))),
-			    h('p', {}, a.text || a.reason || a.kind || ''),
-			    a.evidence && a.evidence.length ? h('details', {}, h('summary', {}, t('acc.evidence')),
-				h('ul', { class: 'evidence' }, a.evidence.map(evidenceItem))) : null,
-			    a.acked ? h('p', { class: 'muted' }, a.acked_by ? t('acc.ackedBy', { who: a.acked_by }) : t('acc.acked'))
+			    h('p', {}, a.kind ? h('span', { class: 'badge badge-reject', title: a.kind },
+				hasKey('alert.' + a.kind) ? t('alert.' + a.kind) : a.kind) : null, ' ', a.text || a.reason || ''),
+			    hasEvidence(a.evidence) ? h('details', {}, h('summary', {}, t('acc.evidence')),
+				h('ul', { class: 'evidence' }, evidenceList(a.evidence))) : null,
+			    isAcked(a) ? h('p', { class: 'muted' }, ackedBy(a) ? t('acc.ackedBy', { who: ackedBy(a) }) : t('acc.acked'))
 				: h('button', { type: 'button', class: 'small', 'data-action': 'ack',
 				    'aria-label': t('acc.ackLabel', { a: accName(a) }), onclick: () => ack(a) }, t('acc.ack'))))));
 		} catch (e) {
