@@ -33,7 +33,7 @@
 #define HELPER_MSG_MAX_ERROR	256	/* bytes of error text in a STATUS */
 #define HELPER_MSG_MAX		(HELPER_MSG_HDR + \
 	    HELPER_MSG_MAX_RECORDS * HELPER_MSG_REC)
-/* Element timeout, seconds: 24854 days (68 years, INT32_MAX s). nft
+/* Element timeout, seconds: 24855 days (68 years, < INT32_MAX s). nft
    refuses larger element timeouts; longer bans are sent as this. */
 #define HELPER_MSG_MAX_TIMEOUT	2147472000U
 
