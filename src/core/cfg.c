@@ -34,6 +34,7 @@ enum cfg_type {
 	CT_STR, CT_PATH, CT_BOOL, CT_U32, CT_U64, CT_I32, CT_DURATION,
 	CT_DURATION_MS, CT_MODE, CT_PORTS, CT_ACTION, CT_LOGLEVEL, CT_BACKEND,
 	CT_ENDPOINT, CT_RESOLVER, CT_REJECT_TEXT, CT_BITS, CT_LOGIN_ACTION,
+	CT_FW_TABLE, CT_FW_PORTS,
 };
 
 struct cfg_key {
@@ -121,6 +122,10 @@ static const struct cfg_key cfg_keys[] = {
 	K("login", "max_networks", CT_U32, login.max_networks, 100000000, "1000000", "a number of entries"),
 	K("login", "max_accounts", CT_U32, login.max_accounts, 100000000, "200000", "a number of entries"),
 	K("login", "max_pairs", CT_U32, login.max_pairs, 100000000, "2000000", "a number of entries"),
+	K("firewall", "enabled", CT_BOOL, firewall.enabled, 0, "no", "yes or no"),
+	K("firewall", "table", CT_FW_TABLE, firewall.table, 0, "mailward", "a name of letters, digits and _ (at most 32), starting with a letter"),
+	K("firewall", "ports", CT_FW_PORTS, firewall.ports, 0, "25 465 587 110 143 993 995 4190", "TCP port numbers such as \"25 465 587\", or all"),
+	K("firewall", "priority", CT_I32, firewall.priority, 1000, "-10", "a whole number from -1000 to 1000 (filter is 0)"),
 };
 
 static const char *const zone_keys[] = { "zone", "preset", "enabled", "ipv6",
@@ -523,6 +528,42 @@ cfg_set_key(struct cfg_loader *l, const struct cfg_key *k, const char *v)
 			return 0;
 		}
 		break;
+	case CT_FW_TABLE: {
+		size_t n = strlen(v);
+		bool good = n > 0 && n <= CFG_MAX_FW_TABLE && isalpha((unsigned char)v[0]);
+
+		for (size_t i = 1; good && i < n; i++)
+			good = isalnum((unsigned char)v[i]) || v[i] == '_';
+		if (!good)
+			break;
+		l->cfg->firewall.table = mw_arena_strdup(l->a, v);
+		return 0;
+	}
+	case CT_FW_PORTS: {
+		char	*copy = mw_arena_strdup(l->a, v), *save = NULL, *tok;
+		size_t	 n = 0;
+
+		if (strcmp(v, "all") == 0) {
+			l->cfg->firewall.nports = 0;
+			return 0;
+		}
+		for (tok = strtok_r(copy, " ,\t", &save); tok != NULL;
+		    tok = strtok_r(NULL, " ,\t", &save)) {
+			uint32_t port;
+
+			if (n == CFG_MAX_FW_PORTS) {
+				why = "lists more than 32 ports (use all)";
+				goto bad;
+			}
+			if (mw_parse_u32(tok, 65535, &port) < 0 || port == 0)
+				goto bad;
+			l->cfg->firewall.ports[n++] = (uint16_t)port;
+		}
+		if (n == 0)
+			break;
+		l->cfg->firewall.nports = n;
+		return 0;
+	}
 	case CT_REJECT_TEXT:
 		if (cfg_check_reject_text(v, &why) == 0) {
 			*(const char **)(void *)field = mw_arena_strdup(l->a, v);
@@ -763,7 +804,8 @@ cfg_zone_key(struct cfg_loader *l, const char *section, const char *key,
 }
 
 static const char *const section_names[] = { "daemon", "policy", "admin",
-	"store", "dnsbl", "lists", "authpolicy", "login" };
+	"store", "dnsbl", "lists", "authpolicy", "login",
+	"firewall" };
 
 /* An unknown section, reported once for all its keys. */
 static void
@@ -805,7 +847,7 @@ cfg_bad_section(struct cfg_loader *l, const char *section, const char *key)
 		    cfg_quote(l, section), best);
 	else
 		cfg_error(l, "", "", "unknown section [%s] (daemon, policy, "
-		    "authpolicy, admin, store, dnsbl, dnsbl:NAME, lists or login)",
+		    "authpolicy, admin, store, dnsbl, dnsbl:NAME, lists, login or firewall)",
 		    cfg_quote(l, section));
 	l->line = line;
 }
@@ -1351,4 +1393,10 @@ cfg_dump(const struct cfg *c, FILE *out)
 		fprintf(out, "deny = %s\n", mw_cidr_format(&c->lists.deny[i].net,
 		    buf, sizeof(buf)));
 	cfg_dump_login(c, out);
+	fprintf(out, "\n[firewall]\nenabled = %s\ntable = %s\npriority = %d\n"
+	    "ports =%s", c->firewall.enabled ? "yes" : "no", c->firewall.table,
+	    c->firewall.priority, c->firewall.nports == 0 ? " all" : "");
+	for (size_t i = 0; i < c->firewall.nports; i++)
+		fprintf(out, " %u", c->firewall.ports[i]);
+	fprintf(out, "\n");
 }

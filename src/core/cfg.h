@@ -29,6 +29,8 @@
 #define CFG_MAX_ZONE_CODES	32	/* return-code rules per zone */
 #define CFG_MAX_LIST_ENTRIES	10000	/* static allow/deny entries in the file */
 #define CFG_MAX_PORTS		8	/* submission ports */
+#define CFG_MAX_FW_PORTS	32	/* [firewall] ports */
+#define CFG_MAX_FW_TABLE	32	/* [firewall] table name bytes */
 
 /* What a DNSBL return code means. */
 enum dnsbl_class {
@@ -165,6 +167,14 @@ struct cfg {
 		uint32_t	 max_accounts;		/* default 200000 */
 		uint32_t	 max_pairs;		/* default 2000000 */
 	} login;
+
+	struct {
+		bool		 enabled;	/* default no */
+		const char	*table;		/* "inet" table name, default mailward */
+		uint16_t	 ports[CFG_MAX_FW_PORTS];	/* TCP ports dropped */
+		size_t		 nports;	/* 0 = every TCP port ("all") */
+		int32_t		 priority;	/* input hook priority, default -10 */
+	} firewall;
 };
 
 /* Reads and validates path. On success *cfg_r is a new cfg; on failure
