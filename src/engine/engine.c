@@ -67,6 +67,8 @@ struct engine {
 	struct coalesced	*coalesce;	/* ENGINE_COALESCE_SLOTS */
 	size_t			 ncoalesced;
 	struct engine_login	*login;		/* engine_login.c */
+	engine_ban_hook_fn	*ban_hook;	/* the firewall (enforce/) */
+	void			*ban_hook_ctx;
 };
 
 struct engine_pending {
@@ -581,6 +583,26 @@ engine_explain(struct engine *e, const struct mw_addr *a,
 
 /* --- bans -------------------------------------------------------------- */
 
+void
+engine_set_ban_hook(struct engine *e, engine_ban_hook_fn *fn, void *ctx)
+{
+	e->ban_hook = fn;
+	e->ban_hook_ctx = ctx;
+}
+
+/* Tells the hook about a change already in memory and in the store. */
+static void
+engine_ban_changed(struct engine *e, enum engine_ban_change what,
+    const struct ban_entry *be)
+{
+	struct store_ban b;
+
+	if (e->ban_hook == NULL)
+		return;
+	ban_entry_to_store(be, &b);
+	e->ban_hook(e->ban_hook_ctx, what, &b);
+}
+
 int
 engine_ban_add(struct engine *e, const struct mw_cidr *net, uint64_t duration,
     enum store_ban_source source, const char *reason, struct store_ban *ban_r,
@@ -620,6 +642,8 @@ engine_ban_add(struct engine *e, const struct mw_cidr *net, uint64_t duration,
 		return -1;
 	}
 	ban_table_put(&e->bans, &b);
+	if (e->ban_hook != NULL)
+		e->ban_hook(e->ban_hook_ctx, ENGINE_BAN_ADDED, &b);
 	log_debug("engine: ban %s (%s) %s: %s", mw_cidr_format(net, text,
 	    sizeof(text)), store_ban_source_name(source),
 	    duration == 0 ? "permanent" : "temporary", reason);
@@ -632,10 +656,11 @@ int
 engine_ban_del(struct engine *e, const struct mw_cidr *net,
     const char **error_r)
 {
+	struct ban_entry *be;
 	char	 text[MW_CIDR_STRLEN];
 	int	 ret;
 
-	if (ban_table_get(&e->bans, net) == NULL)
+	if ((be = ban_table_get(&e->bans, net)) == NULL)
 		return 0;
 	if ((ret = store_ban_del(e->st, net)) < 0) {
 		log_error("engine: unban %s: %s", mw_cidr_format(net, text,
@@ -643,6 +668,7 @@ engine_ban_del(struct engine *e, const struct mw_cidr *net,
 		*error_r = "the store refused the change (see the daemon log)";
 		return -1;
 	}
+	engine_ban_changed(e, ENGINE_BAN_REMOVED, be);
 	(void)ban_table_remove(&e->bans, net);
 	engine_login_forget(e->login, net);
 	log_debug("engine: unban %s", mw_cidr_format(net, text, sizeof(text)));
@@ -845,6 +871,7 @@ engine_expire(struct engine *e)
 
 			log_info("engine: ban %s expired", mw_cidr_format(&be->net,
 			    text, sizeof(text)));
+			engine_ban_changed(e, ENGINE_BAN_REMOVED, be);
 			/* The last entry moves into this index: do not advance. */
 			(void)ban_table_remove(&e->bans, &be->net);
 			continue;
@@ -853,6 +880,8 @@ engine_expire(struct engine *e)
 		if (scanned >= e->bans.n)
 			break;
 	}
+	/* The purge deletes store rows of bans already expired above (or
+	   skipped at load): no hook call, the firewall never had them. */
 	if (++e->ticks % ENGINE_PURGE_EVERY == 0 &&
 	    store_ban_purge(e->st, now, ENGINE_PURGE_BATCH) < 0)
 		log_warn("engine: purging expired bans: %s",
