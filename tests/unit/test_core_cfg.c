@@ -30,7 +30,26 @@ static const struct {
 	/* an unknown section is reported once, at its [section] line */
 	{ "\n[foo]\na = 1\nb = 2\n",
 	  "t.conf:2: unknown section [foo] (daemon, policy, authpolicy, admin, "
-	  "store, dnsbl, dnsbl:NAME, lists or login)" },
+	  "store, dnsbl, dnsbl:NAME, lists, login or firewall)" },
+	/* [firewall]: the table name ends up in nft commands */
+	{ "[firewall]\ntable = mail;flush ruleset\n",
+	  "t.conf:2: firewall: table: \"mail;flush ruleset\" is not valid "
+	  "(expected a name of letters, digits and _ (at most 32), starting "
+	  "with a letter)" },
+	{ "[firewall]\ntable = 1x\n",
+	  "t.conf:2: firewall: table: \"1x\" is not valid (expected a name of "
+	  "letters, digits and _ (at most 32), starting with a letter)" },
+	{ "[firewall]\nports = 25 0\n",
+	  "t.conf:2: firewall: ports: \"25 0\" is not valid (expected TCP port "
+	  "numbers such as \"25 465 587\", or all)" },
+	{ "[firewall]\nports =\n",
+	  "t.conf:2: firewall: ports: \"\" is not valid (expected TCP port "
+	  "numbers such as \"25 465 587\", or all)" },
+	{ "[firewall]\npriority = 2000\n",
+	  "t.conf:2: firewall: priority: \"2000\" is not valid (expected a "
+	  "whole number from -1000 to 1000 (filter is 0))" },
+	{ "[firewall]\nenabled = yes\ntable = mw_2\nports = all\n"
+	  "priority = -150\n", NULL },
 	/* [authpolicy] */
 	{ "[authpolicy]\nhash_truncate = 257\n",
 	  "t.conf:2: authpolicy: hash_truncate: \"257\" is not valid (expected "
@@ -227,6 +246,13 @@ test_cfg_defaults_and_paths(void **state)
 	assert_string_equal(c->authpolicy.api_key, "");
 	assert_int_equal(c->authpolicy.max_connections, 1000);
 	assert_int_equal(c->authpolicy.timeout, 60);
+	/* the firewall is opt-in; the mail ports by default */
+	assert_false(c->firewall.enabled);
+	assert_string_equal(c->firewall.table, "mailward");
+	assert_int_equal(c->firewall.priority, -10);
+	assert_int_equal(c->firewall.nports, 8);
+	assert_int_equal(c->firewall.ports[0], 25);
+	assert_int_equal(c->firewall.ports[7], 4190);
 	cfg_free(&c);
 }
 
