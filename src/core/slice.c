@@ -66,16 +66,46 @@ mw_slice_trim(struct mw_slice s)
 	return s;
 }
 
-bool
-mw_slice_is_printable(struct mw_slice s)
+/* Bit 7 of each byte of the result is set for the bytes of w that are
+   < 0x20 or == 0x7f, exactly so for the lowest such byte (the borrow of
+   the subtraction can only mark bytes above a true hit). */
+static uint64_t
+slice_ctl_mask(uint64_t w)
 {
-	for (size_t i = 0; i < s.len; i++) {
+	const uint64_t	 ones = 0x0101010101010101ULL;
+	const uint64_t	 high = 0x8080808080808080ULL;
+	uint64_t	 del = w ^ (0x7f * ones);
+
+	return (((w - 0x20 * ones) & ~w) | ((del - ones) & ~del)) & high;
+}
+
+size_t
+mw_slice_find_ctl(struct mw_slice s)
+{
+	size_t i = 0;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (; i + 8 <= s.len; i += 8) {
+		uint64_t w, m;
+
+		memcpy(&w, s.ptr + i, sizeof(w));
+		if ((m = slice_ctl_mask(w)) != 0)
+			return i + (size_t)__builtin_ctzll(m) / 8;
+	}
+#endif
+	for (; i < s.len; i++) {
 		unsigned char c = (unsigned char)s.ptr[i];
 
 		if (c < 0x20 || c == 0x7f)
-			return false;
+			return i;
 	}
-	return true;
+	return s.len;
+}
+
+bool
+mw_slice_is_printable(struct mw_slice s)
+{
+	return mw_slice_find_ctl(s) == s.len;
 }
 
 char *

@@ -33,6 +33,10 @@ bool	 mw_slice_split(struct mw_slice s, char sep, struct mw_slice *head_r,
 struct mw_slice	 mw_slice_trim(struct mw_slice s);
 /* No control characters (< 0x20, 0x7f) and no NUL; UTF-8 bytes allowed. */
 bool	 mw_slice_is_printable(struct mw_slice s);
+/* The index of the first control character (< 0x20, 0x7f; NUL and LF
+   included) in s, or s.len when there is none. Eight bytes per step: the
+   line scanner of the protocol parsers. */
+size_t	 mw_slice_find_ctl(struct mw_slice s);
 /* NUL-terminated copy in a. */
 char	*mw_slice_dup(struct mw_arena *a, struct mw_slice s);
 

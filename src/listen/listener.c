@@ -1,15 +1,21 @@
 /*
- * listener - accept plumbing for the protocol listeners; see listener.h.
- * Sockets are bound here (not by libevent) so a unix socket gets its mode
- * and group before anyone can connect through a wider window than the
- * umask's, and a non-socket file is never removed.
+ * listener - accept plumbing and connection I/O for the protocol
+ * listeners; see listener.h. Sockets are bound here (not by libevent) so
+ * a unix socket gets its mode and group before anyone can connect through
+ * a wider window than the umask's, and a non-socket file is never removed.
+ *
+ * A connection is two persistent events on its socket: reading, added
+ * for as long as the input buffer has room (level-triggered: no epoll_ctl
+ * per request), and writing, added only while output waits for the
+ * socket. The idle timeout rides on them as a libevent common timeout
+ * (all connections of a listener share one duration: O(1) re-arming).
+ * Hot path: epoll_wait, one recv, on_read, one send.
+ * UNSAFE: raw memory (the input and output buffers).
  */
 #include "listen/listener.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <grp.h>
@@ -32,6 +38,9 @@
 
 #define LISTENER_WARN_INTERVAL	10	/* seconds between "limit reached" warnings */
 #define LISTENER_GRBUF		16384	/* getgrnam_r buffer */
+#define LISTENER_MIN_READ	1024	/* free bytes below which input is moved
+					   to the start of its buffer */
+#define LISTENER_OUT_SIZE	1024	/* first output buffer */
 
 enum listener_conn_state {
 	LISTENER_CONN_OPEN,
@@ -42,10 +51,24 @@ enum listener_conn_state {
 struct listener_conn {
 	TAILQ_ENTRY(listener_conn) entry;
 	struct listener		*l;
-	struct bufferevent	*bev;
+	evutil_socket_t		 fd;
+	struct event		*rev, *wev;	/* EV_PERSIST read, write */
 	listener_conn_fn	*on_read, *on_close;
 	void			*ctx;
 	enum listener_conn_state state;
+	/* Input: [in_start, in_end) unconsumed; NULL until the first read. */
+	char			*in;
+	size_t			 in_start, in_end, in_cap;
+	/* Output: [out_start, out_end) not yet sent. */
+	char			*out;
+	size_t			 out_start, out_end, out_cap;
+	bool			 reading;	/* rev added */
+	bool			 writing;	/* wev added: the socket is full */
+	bool			 idle_on;	/* rev's timeout closes */
+	bool			 in_cb;		/* inside on_read */
+	bool			 dead;		/* closed inside on_read */
+	bool			 broken;	/* send failed: freed from the loop */
+	int			 send_errno;
 	struct event		*linger_timer;
 	size_t			 linger_bytes;
 	char			 text[LISTENER_CTX_LEN];
@@ -62,6 +85,7 @@ struct listener {
 	ino_t			 unix_ino;
 	uint16_t		 port;
 	struct listener_limits	 limits;
+	struct timeval		 idle_tv;	/* a common timeout of base */
 	listener_accept_fn	*accept_fn;
 	void			*accept_ctx;
 	struct listener_conn_list conns;
@@ -69,6 +93,7 @@ struct listener {
 	uint64_t		 serial;	/* unix connections are numbered */
 	uint64_t		 refused;
 	time_t			 last_warn;
+	struct listener_io_stats io;
 };
 
 static char *
@@ -87,75 +112,278 @@ listener_error(const char *fmt, ...)
 	return s;
 }
 
+static void
+listener_apply_limits(struct listener *l, const struct listener_limits *lim)
+{
+	struct timeval		 tv = { .tv_sec = (time_t)lim->idle_timeout };
+	const struct timeval	*common;
+
+	l->limits = *lim;
+	if (l->limits.max_input == 0)
+		l->limits.max_input = LISTENER_IN_SIZE;
+	l->idle_tv = tv;
+	if (lim->idle_timeout != 0 &&
+	    (common = event_base_init_common_timeout(l->base, &tv)) != NULL)
+		l->idle_tv = *common;
+}
+
+static const struct timeval *
+listener_idle_tv(const struct listener *l)
+{
+	return l->limits.idle_timeout != 0 ? &l->idle_tv : NULL;
+}
+
 /* --- connections ------------------------------------------------------ */
 
 static void
+listener_conn_destroy(struct listener_conn *c)
+{
+	struct listener *l = c->l;
+
+	TAILQ_REMOVE(&l->conns, c, entry);
+	l->nconns--;
+	if (c->linger_timer != NULL)
+		event_free(c->linger_timer);
+	event_free(c->rev);
+	event_free(c->wev);
+	evutil_closesocket(c->fd);
+	free(c->in);
+	free(c->out);
+	free(c);
+}
+
+/* on_close, then the memory (later when inside on_read). */
+static void
 listener_conn_free(struct listener_conn *c)
 {
-	struct listener	*l = c->l;
 	listener_conn_fn *on_close = c->on_close;
 
 	c->on_read = NULL;
 	c->on_close = NULL;
 	if (on_close != NULL)
 		on_close(c, c->ctx);
-	TAILQ_REMOVE(&l->conns, c, entry);
-	l->nconns--;
-	if (c->linger_timer != NULL)
-		event_free(c->linger_timer);
-	bufferevent_free(c->bev);
-	free(c);
-}
-
-static void
-listener_conn_apply_timeouts(struct listener_conn *c)
-{
-	struct timeval	 tv = { .tv_sec = (time_t)c->l->limits.idle_timeout };
-
-	if (c->l->limits.idle_timeout == 0)
-		bufferevent_set_timeouts(c->bev, NULL, NULL);
+	if (c->in_cb)
+		c->dead = true;
 	else
-		bufferevent_set_timeouts(c->bev, &tv, &tv);
+		listener_conn_destroy(c);
 }
 
 static void
-listener_conn_on_read(struct bufferevent *bev, void *arg)
+listener_conn_add(struct event *ev, const struct timeval *tv)
 {
-	struct listener_conn *c = arg;
+	if (event_add(ev, tv) < 0)
+		mw_panic("event_add: %s", strerror(errno));
+}
 
-	(void)bev;
-	if (c->on_read != NULL)
+/* Reading on (with the idle timeout when it applies) or off. */
+static void
+listener_conn_want_read(struct listener_conn *c, bool want)
+{
+	if (want == c->reading)
+		return;
+	if (want)
+		listener_conn_add(c->rev, c->state == LISTENER_CONN_OPEN ?
+		    listener_idle_tv(c->l) : NULL);
+	else
+		(void)event_del(c->rev);
+	c->reading = want;
+}
+
+static bool
+listener_conn_has_room(const struct listener_conn *c)
+{
+	return c->in_end - c->in_start < c->l->limits.max_input;
+}
+
+/* Free space after in_end for the next recv: allocates, moves the
+   unconsumed bytes to the start, grows up to max_input. */
+static void
+listener_conn_make_room(struct listener_conn *c)
+{
+	size_t used = c->in_end - c->in_start, max = c->l->limits.max_input;
+
+	if (c->in == NULL) {
+		c->in_cap = max < LISTENER_IN_SIZE ? max : LISTENER_IN_SIZE;
+		c->in = mw_malloc(c->in_cap);
+	}
+	if (used == 0)
+		c->in_start = c->in_end = 0;
+	else if (c->in_start > 0 && c->in_cap - c->in_end < LISTENER_MIN_READ) {
+		memmove(c->in, c->in + c->in_start, used);
+		c->in_start = 0;
+		c->in_end = used;
+	}
+	if (c->in_end == c->in_cap && c->in_cap < max) {
+		c->in_cap = c->in_cap > max / 2 ? max : c->in_cap * 2;
+		c->in = mw_realloc(c->in, c->in_cap);
+	}
+}
+
+/* Sends what is queued; on EAGAIN waits for the socket (writing). */
+static void
+listener_conn_flush(struct listener_conn *c)
+{
+	while (c->out_end > c->out_start) {
+		ssize_t n = send(c->fd, c->out + c->out_start,
+		    c->out_end - c->out_start, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n > 0) {
+			c->out_start += (size_t)n;
+			c->l->io.writes++;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (!c->writing) {
+				listener_conn_add(c->wev, listener_idle_tv(c->l));
+				c->writing = true;
+			}
+			return;
+		}
+		/* The peer is gone: freed from the loop, not from under the
+		   caller (an engine callback, on_read). */
+		c->broken = true;
+		c->send_errno = n < 0 ? errno : EPIPE;
+		c->out_start = c->out_end = 0;
+		event_active(c->wev, EV_WRITE, 0);
+		return;
+	}
+	c->out_start = c->out_end = 0;
+	if (c->writing) {
+		(void)event_del(c->wev);
+		c->writing = false;
+	}
+}
+
+static void
+listener_conn_log_error(const struct listener_conn *c, int err)
+{
+	if (err != 0 && err != ECONNRESET && err != EPIPE)
+		log_debug("%s: %s; closing", c->text, strerror(err));
+}
+
+/* on_read for the unconsumed input, then one send for its answers. */
+static void
+listener_conn_dispatch(struct listener_conn *c)
+{
+	if (c->in_end > c->in_start && c->on_read != NULL && !c->writing &&
+	    !c->broken) {
+		c->in_cb = true;
 		c->on_read(c, c->ctx);
+		c->in_cb = false;
+		if (c->dead) {
+			listener_conn_destroy(c);
+			return;
+		}
+	}
+	if (c->state != LISTENER_CONN_OPEN)
+		return;
+	listener_conn_flush(c);
+	if (c->in_start == c->in_end) {
+		c->in_start = c->in_end = 0;
+		if (c->in_cap > LISTENER_IN_SIZE) {
+			/* A big request is over: back to the usual size. */
+			free(c->in);
+			c->in = NULL;
+			c->in_cap = 0;
+		}
+	}
+	listener_conn_want_read(c, listener_conn_has_room(c));
 }
 
+/* Lingering: what the peer still sends is read and dropped. */
 static void
-listener_conn_on_event(struct bufferevent *bev, short what, void *arg)
+listener_conn_discard(struct listener_conn *c)
 {
-	struct listener_conn *c = arg;
+	char	 buf[4096];
+	ssize_t	 n = recv(c->fd, buf, sizeof(buf), 0);
 
-	(void)bev;
-	if (what & BEV_EVENT_TIMEOUT)
-		log_debug("%s: idle for %llu s; closing", c->text,
-		    (unsigned long long)c->l->limits.idle_timeout);
-	else if ((what & BEV_EVENT_ERROR) && EVUTIL_SOCKET_ERROR() != 0 &&
-	    EVUTIL_SOCKET_ERROR() != ECONNRESET &&
-	    EVUTIL_SOCKET_ERROR() != EPIPE)
-		log_debug("%s: %s; closing", c->text,
-		    evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
-	listener_conn_free(c);
-}
-
-static void
-listener_conn_linger_on_read(struct bufferevent *bev, void *arg)
-{
-	struct listener_conn	*c = arg;
-	struct evbuffer		*in = bufferevent_get_input(bev);
-	size_t			 n = evbuffer_get_length(in);
-
-	evbuffer_drain(in, n);
-	c->linger_bytes += n;
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (n <= 0) {
+		if (n < 0)
+			listener_conn_log_error(c, errno);
+		listener_conn_free(c);
+		return;
+	}
+	c->linger_bytes += (size_t)n;
 	if (c->linger_bytes > LISTENER_LINGER_BYTES)
 		listener_conn_free(c);
+}
+
+static void
+listener_conn_on_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener_conn	*c = arg;
+	ssize_t			 n;
+
+	if (what & EV_TIMEOUT) {
+		/* Off while the protocol waits for an answer of its own. */
+		if (!c->idle_on || c->state != LISTENER_CONN_OPEN)
+			return;
+		log_debug("%s: idle for %llu s; closing", c->text,
+		    (unsigned long long)c->l->limits.idle_timeout);
+		listener_conn_free(c);
+		return;
+	}
+	if (c->state != LISTENER_CONN_OPEN) {
+		listener_conn_discard(c);
+		return;
+	}
+	if (listener_conn_has_room(c)) {
+		listener_conn_make_room(c);
+		n = recv(fd, c->in + c->in_end, c->in_cap - c->in_end, 0);
+		if (n > 0) {
+			c->in_end += (size_t)n;
+			c->l->io.reads++;
+		} else if (n == 0) {
+			listener_conn_free(c);
+			return;
+		} else if (errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR) {
+			listener_conn_log_error(c, errno);
+			listener_conn_free(c);
+			return;
+		}
+	}
+	listener_conn_dispatch(c);
+}
+
+/* The reply is out: half-close so the peer sees EOF, keep reading. */
+static void
+listener_conn_linger(struct listener_conn *c)
+{
+	c->state = LISTENER_CONN_LINGER;
+	(void)shutdown(c->fd, SHUT_WR);
+}
+
+static void
+listener_conn_on_writable(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener_conn *c = arg;
+
+	(void)fd;
+	if (c->broken) {
+		listener_conn_log_error(c, c->send_errno);
+		listener_conn_free(c);
+		return;
+	}
+	if (what & EV_TIMEOUT) {
+		log_debug("%s: peer has not read its answers for %llu s; "
+		    "closing", c->text,
+		    (unsigned long long)c->l->limits.idle_timeout);
+		listener_conn_free(c);
+		return;
+	}
+	listener_conn_flush(c);
+	if (c->writing || c->broken)
+		return;
+	if (c->state == LISTENER_CONN_FLUSHING)
+		listener_conn_linger(c);
+	else if (c->state == LISTENER_CONN_OPEN)
+		listener_conn_dispatch(c);	/* what waited for the socket */
 }
 
 static void
@@ -166,25 +394,6 @@ listener_conn_linger_on_timer(evutil_socket_t fd, short what, void *arg)
 	listener_conn_free(arg);
 }
 
-/* The reply is out: half-close so the peer sees EOF, keep reading. */
-static void
-listener_conn_linger(struct listener_conn *c)
-{
-	c->state = LISTENER_CONN_LINGER;
-	(void)shutdown(bufferevent_getfd(c->bev), SHUT_WR);
-	bufferevent_disable(c->bev, EV_WRITE);
-}
-
-static void
-listener_conn_flush_on_write(struct bufferevent *bev, void *arg)
-{
-	struct listener_conn *c = arg;
-
-	if (c->state == LISTENER_CONN_FLUSHING &&
-	    evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-		listener_conn_linger(c);
-}
-
 void
 listener_conn_set_cb(struct listener_conn *c, listener_conn_fn *on_read,
     listener_conn_fn *on_close, void *ctx)
@@ -192,13 +401,7 @@ listener_conn_set_cb(struct listener_conn *c, listener_conn_fn *on_read,
 	c->on_read = on_read;
 	c->on_close = on_close;
 	c->ctx = ctx;
-	bufferevent_enable(c->bev, EV_READ);
-}
-
-struct bufferevent *
-listener_conn_bev(struct listener_conn *c)
-{
-	return c->bev;
+	listener_conn_want_read(c, true);
 }
 
 const char *
@@ -207,36 +410,75 @@ listener_conn_ctx(const struct listener_conn *c)
 	return c->text;
 }
 
+char *
+listener_conn_input(struct listener_conn *c, size_t *len_r)
+{
+	*len_r = c->in_end - c->in_start;
+	return c->in != NULL ? c->in + c->in_start : NULL;
+}
+
+void
+listener_conn_consume(struct listener_conn *c, size_t n)
+{
+	MW_ASSERT(n <= c->in_end - c->in_start);
+	c->in_start += n;
+}
+
 void
 listener_conn_write(struct listener_conn *c, const void *data, size_t len)
 {
-	struct evbuffer	*out = bufferevent_get_output(c->bev);
-	ssize_t		 n = 0;
+	size_t queued = c->out_end - c->out_start;
 
-	/* Optimistic write: a policy answer nearly always fits the socket
-	   buffer, and going through the bufferevent would add and remove
-	   the write event (two epoll_ctl calls) per answer. Order is kept:
-	   only when nothing is queued already. */
-	if (evbuffer_get_length(out) == 0) {
-		n = send(bufferevent_getfd(c->bev), data, len,
-		    MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0)
-			n = 0;	/* the bufferevent retries and reports errors */
+	if (c->dead || c->broken || c->state == LISTENER_CONN_LINGER ||
+	    len == 0)
+		return;
+	if (c->out_cap - c->out_end < len) {
+		if (c->out_start > 0) {
+			memmove(c->out, c->out + c->out_start, queued);
+			c->out_start = 0;
+			c->out_end = queued;
+		}
+		if (c->out_cap - c->out_end < len) {
+			size_t cap = c->out_cap == 0 ? LISTENER_OUT_SIZE :
+			    c->out_cap;
+
+			while (cap - c->out_end < len)
+				cap = mw_mul_size(cap, 2);
+			c->out = mw_realloc(c->out, cap);
+			c->out_cap = cap;
+		}
 	}
-	if ((size_t)n < len &&
-	    evbuffer_add(out, (const char *)data + n, len - (size_t)n) < 0)
-		mw_panic("evbuffer_add: out of memory");
+	memcpy(c->out + c->out_end, data, len);
+	c->out_end += len;
+	if (c->writing)
+		return;	/* the write event sends it, in order */
+	if (!c->in_cb || c->out_end - c->out_start >= LISTENER_OUT_BATCH)
+		listener_conn_flush(c);
+}
+
+bool
+listener_conn_write_blocked(const struct listener_conn *c)
+{
+	return c->writing || c->broken || c->dead;
+}
+
+void
+listener_conn_resume(struct listener_conn *c)
+{
+	if (c->state == LISTENER_CONN_OPEN && !c->dead)
+		event_active(c->rev, EV_READ, 0);
 }
 
 void
 listener_conn_set_idle_timer(struct listener_conn *c, bool on)
 {
-	if (c->state != LISTENER_CONN_OPEN)
+	if (c->state != LISTENER_CONN_OPEN || c->idle_on == on)
 		return;
-	if (on)
-		listener_conn_apply_timeouts(c);
-	else
-		bufferevent_set_timeouts(c->bev, NULL, NULL);
+	c->idle_on = on;
+	/* Off: the timeout stays armed but is ignored. On: re-adding the
+	   (added) event restarts it from now, without a system call. */
+	if (on && c->reading)
+		listener_conn_add(c->rev, listener_idle_tv(c->l));
 }
 
 void
@@ -251,28 +493,28 @@ listener_conn_close_after_write(struct listener_conn *c)
 	struct timeval		 tv = { .tv_sec = LISTENER_LINGER_SECS };
 	listener_conn_fn	*on_close = c->on_close;
 
-	if (c->state != LISTENER_CONN_OPEN)
+	if (c->state != LISTENER_CONN_OPEN || c->dead)
 		return;
 	c->on_read = NULL;
 	c->on_close = NULL;
 	if (on_close != NULL)
 		on_close(c, c->ctx);
 	c->state = LISTENER_CONN_FLUSHING;
-	bufferevent_setcb(c->bev, listener_conn_linger_on_read,
-	    listener_conn_flush_on_write, listener_conn_on_event, c);
-	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
-	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-	bufferevent_set_timeouts(c->bev, NULL, &tv);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	/* Input already buffered is discarded now. */
+	c->linger_bytes = c->in_end - c->in_start;
+	c->in_start = c->in_end = 0;
 	c->linger_timer = evtimer_new(c->l->base, listener_conn_linger_on_timer,
 	    c);
 	if (c->linger_timer == NULL)
 		mw_panic("evtimer_new: out of memory");
-	evtimer_add(c->linger_timer, &tv);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	listener_conn_add(c->linger_timer, &tv);
+	/* Reading goes on, without the idle timeout. */
+	(void)event_del(c->rev);
+	listener_conn_add(c->rev, NULL);
+	c->reading = true;
+	listener_conn_flush(c);
+	if (!c->writing && !c->broken)
 		listener_conn_linger(c);
-	/* Input already buffered is discarded now. */
-	listener_conn_linger_on_read(c->bev, c);
 }
 
 /* --- accepting -------------------------------------------------------- */
@@ -332,15 +574,16 @@ listener_on_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		    sizeof(one));
 	c = mw_calloc(1, sizeof(*c));
 	c->l = l;
+	c->fd = fd;
 	c->state = LISTENER_CONN_OPEN;
+	c->idle_on = true;
 	listener_conn_text(l, c, sa);
-	c->bev = bufferevent_socket_new(l->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL)
-		mw_panic("bufferevent_socket_new: out of memory");
-	bufferevent_setcb(c->bev, listener_conn_on_read, NULL,
-	    listener_conn_on_event, c);
-	bufferevent_disable(c->bev, EV_READ);
-	listener_conn_apply_timeouts(c);
+	c->rev = event_new(l->base, fd, EV_READ | EV_PERSIST,
+	    listener_conn_on_readable, c);
+	c->wev = event_new(l->base, fd, EV_WRITE | EV_PERSIST,
+	    listener_conn_on_writable, c);
+	if (c->rev == NULL || c->wev == NULL)
+		mw_panic("event_new: out of memory");
 	TAILQ_INSERT_TAIL(&l->conns, c, entry);
 	l->nconns++;
 	l->accept_fn(l->accept_ctx, c);
@@ -363,10 +606,10 @@ listener_alloc(struct event_base *base, const char *name,
 	struct listener *l = mw_calloc(1, sizeof(*l));
 
 	l->base = base;
+	listener_apply_limits(l, limits);
 	if (snprintf(l->name, sizeof(l->name), "%s", name) >=
 	    (int)sizeof(l->name))
 		mw_panic("listener name too long: %s", name);
-	l->limits = *limits;
 	l->accept_fn = fn;
 	l->accept_ctx = ctx;
 	TAILQ_INIT(&l->conns);
@@ -586,10 +829,14 @@ listener_set_limits(struct listener *l, const struct listener_limits *limits)
 {
 	struct listener_conn *c;
 
-	l->limits = *limits;
-	TAILQ_FOREACH(c, &l->conns, entry)
-		if (c->state == LISTENER_CONN_OPEN)
-			listener_conn_apply_timeouts(c);
+	listener_apply_limits(l, limits);
+	TAILQ_FOREACH(c, &l->conns, entry) {
+		if (c->state != LISTENER_CONN_OPEN || !c->reading)
+			continue;
+		/* event_add with no timeout keeps the old one: delete first. */
+		(void)event_del(c->rev);
+		listener_conn_add(c->rev, listener_idle_tv(l));
+	}
 }
 
 void
@@ -629,4 +876,10 @@ uint64_t
 listener_refused(const struct listener *l)
 {
 	return l->refused;
+}
+
+void
+listener_get_io_stats(const struct listener *l, struct listener_io_stats *s_r)
+{
+	*s_r = l->io;
 }

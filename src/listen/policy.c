@@ -1,20 +1,21 @@
 /*
  * policy - the Postfix policy delegation server; see policy.h.
  *
- * Per connection: an arena holding the request being parsed (reset after
- * each answer) and at most one decision in flight. While the engine
- * decides (a DNSBL lookup), nothing is parsed, so pipelined requests wait
- * in the input buffer and are answered in order; reading itself stays on
- * (up to the watermark) so a peer that leaves cancels its decision. The input buffer is capped
- * by the read watermark (POLICY_MAX_LINE + 1 bytes): a line that does not
- * end within the cap is a protocol error, not a reason to buffer more.
- * Hot path (cached verdict): one read, the parse, one send; no malloc
- * beyond the arena's first chunk.
+ * Per connection: an arena for what the engine and the error texts
+ * allocate (reset after each answer) and at most one decision in flight.
+ * Requests are parsed in place in the listener's input buffer
+ * (policy_parse_request: no copies); a complete request is consumed before
+ * the engine sees it, and the engine copies what it keeps when it has to
+ * wait (a DNSBL lookup). While it waits, nothing more is parsed, so
+ * pipelined requests stay in the input buffer and are answered in order;
+ * reading itself stays on (up to max_input) so a peer that leaves cancels
+ * its decision. The input buffer is capped at POLICY_MAX_PENDING + 1
+ * bytes, enough for any request the parser can still accept.
+ * Hot path (cached verdict): one recv, the parse, the engine, one send for
+ * all the answers of that read; nothing is allocated.
  */
 #include "listen/policy.h"
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -48,8 +49,6 @@ struct policy_conn {
 	bool			 deciding;	/* inside engine_decide */
 };
 
-static void	policy_conn_process(struct policy_conn *pc);
-
 static void
 policy_conn_reset(struct policy_conn *pc)
 {
@@ -62,30 +61,32 @@ policy_conn_on_verdict(void *ctx, const struct verdict *v)
 {
 	struct policy_conn	*pc = ctx;
 	char			 reply[POLICY_REPLY_MAX];
+	char			 addr[MW_ADDR_STRLEN];
 	size_t			 len;
 
 	len = policy_reply_format(v, reply, sizeof(reply));
 	listener_conn_write(pc->c, reply, len);
 	if ((size_t)v->kind < MW_N_ELEMENTS(pc->ps->stats.verdicts))
 		pc->ps->stats.verdicts[v->kind]++;
+	/* From req's own fields: its strings are gone when this runs
+	   asynchronously. */
 	if (log_is_debug())
 		log_debug("%s: client %s: %.*s", listener_conn_ctx(pc->c),
-		    pc->req.client_address[0] != '\0' ?
-		    pc->req.client_address : "unknown", (int)(len - 2), reply);
+		    pc->req.has_addr ? mw_addr_format(&pc->req.addr, addr,
+		    sizeof(addr)) : "unknown", (int)(len - 2), reply);
 	if (pc->deciding)
 		return;	/* synchronous: policy_conn_process carries on */
 	/* Asynchronous (the engine's DNSBL callback): pc->pending is about
 	   to be freed by the engine. What is already buffered is parsed
-	   from a deferred callback, not from inside the engine. */
+	   from the loop, not from inside the engine. */
 	pc->pending = NULL;
 	policy_conn_reset(pc);
 	listener_conn_set_idle_timer(pc->c, true);
-	if (evbuffer_get_length(bufferevent_get_input(
-	    listener_conn_bev(pc->c))) > 0)
-		bufferevent_trigger(listener_conn_bev(pc->c), EV_READ,
-		    BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+	listener_conn_resume(pc->c);
 }
 
+/* req is complete; its strings point into the input buffer, which stays
+   put until on_read returns. */
 static void
 policy_conn_decide(struct policy_conn *pc)
 {
@@ -117,9 +118,8 @@ policy_conn_decide(struct policy_conn *pc)
 	/* Reading stays on, so a peer that leaves is noticed (and the
 	   decision cancelled), but nothing more is parsed until the answer
 	   is out: policy_conn_process stops while pc->pending is set, and
-	   the read watermark bounds what waits in the input buffer. The
-	   idle timer is off meanwhile: the wait is the engine's, not the
-	   peer's. */
+	   max_input bounds what waits in the input buffer. The idle timer
+	   is off meanwhile: the wait is the engine's, not the peer's. */
 	pc->pending = p;
 	listener_conn_set_idle_timer(pc->c, false);
 }
@@ -136,29 +136,28 @@ policy_conn_malformed(struct policy_conn *pc, const char *error)
 	listener_conn_close_after_write(pc->c);
 }
 
+/* Every complete request in the input, in order, until one has to wait
+   for the engine or the peer stops reading its answers. */
 static void
 policy_conn_process(struct policy_conn *pc)
 {
-	struct evbuffer	*in = bufferevent_get_input(listener_conn_bev(pc->c));
-	const char	*error = NULL;
-	size_t		 len, used;
-	int		 ret;
+	while (pc->pending == NULL && !listener_conn_write_blocked(pc->c)) {
+		const char	*error = NULL;
+		size_t		 len, used;
+		char		*data = listener_conn_input(pc->c, &len);
+		int		 ret;
 
-	while (pc->pending == NULL && (len = evbuffer_get_length(in)) > 0) {
-		/* Normally one chain: the request arrived in one read. */
-		const char *data = (const char *)evbuffer_pullup(in, -1);
-
-		if (data == NULL)
-			mw_panic("evbuffer_pullup: out of memory");
-		ret = policy_parse_feed(&pc->req, data, len, pc->arena, &used,
-		    &error);
+		if (len == 0)
+			break;
+		ret = policy_parse_request(&pc->req, data, len, pc->arena,
+		    &used, &error);
 		if (ret < 0) {
 			policy_conn_malformed(pc, error);
 			return;
 		}
-		evbuffer_drain(in, used);
 		if (ret == 0)
-			break;
+			break;	/* the listener keeps the partial request */
+		listener_conn_consume(pc->c, used);
 		policy_conn_decide(pc);
 	}
 }
@@ -196,9 +195,6 @@ policy_on_accept(void *ctx, struct listener_conn *c)
 	policy_req_init(&pc->req);
 	ps->stats.connections++;
 	ps->stats.connections_total++;
-	/* The input never holds more than one line past the cap. */
-	bufferevent_setwatermark(listener_conn_bev(c), EV_READ, 0,
-	    POLICY_MAX_LINE + 1);
 	listener_conn_set_cb(c, policy_conn_on_read, policy_conn_on_close, pc);
 }
 
@@ -208,6 +204,8 @@ policy_limits(const struct cfg *cfg, struct listener_limits *lim)
 	*lim = (struct listener_limits){
 		.max_connections = cfg->policy.max_connections,
 		.idle_timeout = cfg->policy.idle_timeout,
+		/* Any request the parser may still accept, and one byte. */
+		.max_input = POLICY_MAX_PENDING + 1,
 	};
 }
 
@@ -294,7 +292,19 @@ void
 policy_server_get_stats(const struct policy_server *ps,
     struct policy_stats *s_r)
 {
+	struct listener_io_stats io;
+
 	*s_r = ps->stats;
+	if (ps->tcp != NULL) {
+		listener_get_io_stats(ps->tcp, &io);
+		s_r->reads += io.reads;
+		s_r->writes += io.writes;
+	}
+	if (ps->unix_l != NULL) {
+		listener_get_io_stats(ps->unix_l, &io);
+		s_r->reads += io.reads;
+		s_r->writes += io.writes;
+	}
 }
 
 uint16_t

@@ -8,11 +8,13 @@
  * "action=WARN <reason>", each followed by an empty line (protocols.md 1).
  * Connections are persistent; nothing is sent unsolicited and nothing is
  * closed after a reply. Pipelined requests are answered in order: the
- * next one is not parsed before the current answer is queued.
+ * next one is not parsed before the current answer is queued, and the
+ * answers to the requests of one read leave in one write.
  * A malformed request gets one sanitized warning, a counter, the reply
  * "action=DEFER_IF_PERMIT 4.3.0 malformed policy request" and a close
- * after the write. Memory: one arena per connection, reset after each
- * answer. Loop thread only.
+ * after the write. Memory: an input buffer of 4 KiB per connection
+ * (growing to 36 KiB for a request that needs it), an arena reset after
+ * each answer. Loop thread only.
  */
 #ifndef MW_LISTEN_POLICY_H
 #define MW_LISTEN_POLICY_H
@@ -25,7 +27,8 @@
 struct event_base;
 struct engine;
 
-#define POLICY_ARENA_CHUNK	4096	/* a 3.7 request with its copies fits */
+#define POLICY_ARENA_CHUNK	4096	/* verdict texts, error texts, and the
+					   values a pending decision keeps */
 
 struct policy_server;
 
@@ -35,6 +38,7 @@ struct policy_stats {
 	uint64_t	 requests;		/* complete, valid requests */
 	uint64_t	 malformed;		/* requests refused as malformed */
 	uint64_t	 verdicts[4];		/* answers by enum verdict_kind */
+	uint64_t	 reads, writes;		/* recv()s and send()s that moved data */
 };
 
 /* Binds cfg->policy.listen if non-empty and cfg->policy.unix_socket if

@@ -1,40 +1,18 @@
 /*
  * policy_parse - Postfix policy delegation request parser and answer
- * formatter; see policy_parse.h. Limits are checked on each line before
- * its value is copied; the request as a whole is validated at its empty
- * line.
+ * formatter; see policy_parse.h. One pass over each line: the name is
+ * scanned byte by byte up to its '=', the value eight bytes at a time for
+ * its LF and any other control character (mw_slice_find_ctl). Limits are
+ * checked on each line before it is kept, in the order the errors are
+ * reported; the request as a whole is validated at its empty line. Names
+ * are told apart by length, then compared once.
  */
 #include "listen/policy_parse.h"
 
 #include <string.h>
 
 #define POLICY_ERR_TEXT	40	/* bytes of a peer value quoted in an error */
-
-/* The attributes kept; every other name is ignored. */
-enum policy_attr_id {
-	PA_REQUEST, PA_PROTOCOL_STATE, PA_CLIENT_ADDRESS, PA_CLIENT_NAME,
-	PA_REVERSE_CLIENT_NAME, PA_HELO_NAME, PA_SENDER, PA_RECIPIENT,
-	PA_RECIPIENT_COUNT, PA_INSTANCE, PA_SASL_USERNAME, PA_SASL_METHOD,
-	PA_SERVER_ADDRESS, PA_SERVER_PORT, PA_POLICY_CONTEXT, PA_QUEUE_ID,
-	PA_SIZE,
-};
-
-static const struct policy_attr {
-	struct mw_slice		 name;
-	enum policy_attr_id	 id;
-} policy_attrs[] = {
-#define A(n, id)	{ { #n, sizeof(#n) - 1 }, id }
-	A(request, PA_REQUEST), A(protocol_state, PA_PROTOCOL_STATE),
-	A(client_address, PA_CLIENT_ADDRESS), A(client_name, PA_CLIENT_NAME),
-	A(reverse_client_name, PA_REVERSE_CLIENT_NAME),
-	A(helo_name, PA_HELO_NAME), A(sender, PA_SENDER),
-	A(recipient, PA_RECIPIENT), A(recipient_count, PA_RECIPIENT_COUNT),
-	A(instance, PA_INSTANCE), A(sasl_username, PA_SASL_USERNAME),
-	A(sasl_method, PA_SASL_METHOD), A(server_address, PA_SERVER_ADDRESS),
-	A(server_port, PA_SERVER_PORT), A(policy_context, PA_POLICY_CONTEXT),
-	A(queue_id, PA_QUEUE_ID), A(size, PA_SIZE),
-#undef A
-};
+#define POLICY_NO_EQ	SIZE_MAX	/* a line without '=' */
 
 static int
 policy_fail(const char **error_r, const char *error)
@@ -64,6 +42,7 @@ policy_attr_slot(struct policy_req *req, enum policy_attr_id id)
 	case PA_POLICY_CONTEXT:		return &req->policy_context;
 	case PA_QUEUE_ID:		return &req->queue_id;
 	case PA_SIZE:			return &req->size;
+	case PA_COUNT:			break;
 	}
 	mw_panic("policy_attr_slot: attribute %d", (int)id);
 }
@@ -72,27 +51,67 @@ void
 policy_req_init(struct policy_req *req)
 {
 	*req = (struct policy_req){ 0 };
-	for (size_t i = 0; i < MW_N_ELEMENTS(policy_attrs); i++)
-		*policy_attr_slot(req, policy_attrs[i].id) = "";
+	for (int id = 0; id < PA_COUNT; id++)
+		*policy_attr_slot(req, (enum policy_attr_id)id) = "";
 }
 
-static const struct policy_attr *
-policy_attr_find(struct mw_slice name)
-{
-	for (size_t i = 0; i < MW_N_ELEMENTS(policy_attrs); i++) {
-		if (mw_slice_eq(policy_attrs[i].name, name))
-			return &policy_attrs[i];
-	}
-	return NULL;
-}
-
-/* The empty line: is the request usable? */
+/* The attribute called name (len bytes), or -1 for the names we ignore
+   (most of the 29 Postfix sends): the length selects one to four
+   candidates, the first byte then at most two. */
 static int
-policy_req_finish(struct policy_req *req, struct mw_arena *arena,
-    const char **error_r)
+policy_attr_find(const char *name, size_t len)
+{
+#define IS(lit)	(memcmp(name, lit, sizeof(lit) - 1) == 0)
+	switch (len) {
+	case 4:
+		return IS("size") ? PA_SIZE : -1;
+	case 6:
+		return IS("sender") ? PA_SENDER : -1;
+	case 7:
+		return IS("request") ? PA_REQUEST : -1;
+	case 8:
+		return name[0] == 'i' ? (IS("instance") ? PA_INSTANCE : -1) :
+		    IS("queue_id") ? PA_QUEUE_ID : -1;
+	case 9:
+		return name[0] == 'h' ? (IS("helo_name") ? PA_HELO_NAME : -1) :
+		    IS("recipient") ? PA_RECIPIENT : -1;
+	case 11:
+		switch (name[0]) {
+		case 'c': return IS("client_name") ? PA_CLIENT_NAME : -1;
+		case 's': return IS("server_port") ? PA_SERVER_PORT :
+			      IS("sasl_method") ? PA_SASL_METHOD : -1;
+		}
+		return -1;
+	case 13:
+		return IS("sasl_username") ? PA_SASL_USERNAME : -1;
+	case 14:
+		switch (name[0]) {
+		case 'c': return IS("client_address") ? PA_CLIENT_ADDRESS : -1;
+		case 'p': return IS("protocol_state") ? PA_PROTOCOL_STATE :
+			      IS("policy_context") ? PA_POLICY_CONTEXT : -1;
+		case 's': return IS("server_address") ? PA_SERVER_ADDRESS : -1;
+		}
+		return -1;
+	case 15:
+		return IS("recipient_count") ? PA_RECIPIENT_COUNT : -1;
+	case 19:
+		return IS("reverse_client_name") ? PA_REVERSE_CLIENT_NAME : -1;
+	}
+	return -1;
+#undef IS
+}
+
+/* The empty line: is the request usable? data is the request's start. */
+static int
+policy_req_finish(struct policy_req *req, const char *data,
+    struct mw_arena *arena, const char **error_r)
 {
 	uint32_t port;
 
+	for (int id = 0; id < PA_COUNT; id++)
+		if (req->value_off[id] != 0)
+			*policy_attr_slot(req, (enum policy_attr_id)id) =
+			    data + req->value_off[id];
 	if (req->request[0] == '\0')
 		return policy_fail(error_r, "no request attribute");
 	if (strcmp(req->request, "smtpd_access_policy") != 0) {
@@ -130,55 +149,104 @@ policy_req_finish(struct policy_req *req, struct mw_arena *arena,
 	return 1;
 }
 
-int
-policy_parse_line(struct policy_req *req, struct mw_slice line,
-    struct mw_arena *arena, const char **error_r)
+/* One line at data[pos], avail bytes from there to the end of the input.
+   1: the request ended (empty line), 0: line done or incomplete (*lf_r
+   SIZE_MAX when its LF has not arrived), -1: malformed. */
+static int
+policy_parse_one(struct policy_req *req, char *data, size_t pos,
+    size_t avail, struct mw_arena *arena, size_t *lf_r, const char **error_r)
 {
-	const struct policy_attr	*pa;
-	struct mw_slice			 name, value;
+	const char	*line = data + pos;
+	size_t		 i, eq = POLICY_NO_EQ, lf, ctl_value = SIZE_MAX;
+	bool		 ctl_name = false;
+	int		 id;
 
-	if (line.len > POLICY_MAX_LINE)
+	*lf_r = SIZE_MAX;
+	/* The name, up to '=' (names are short). */
+	for (i = 0; i < avail; i++) {
+		unsigned char ch = (unsigned char)line[i];
+
+		if (ch == '=') {
+			eq = i;
+			break;
+		}
+		if (ch < 0x20 || ch == 0x7f) {
+			if (ch == '\n')
+				break;
+			ctl_name = true;
+		}
+	}
+	if (eq == POLICY_NO_EQ)
+		lf = i;		/* avail: no LF yet */
+	else {
+		/* The value: its LF, noting any other control character. */
+		lf = eq + 1 + mw_slice_find_ctl((struct mw_slice){
+		    line + eq + 1, avail - eq - 1 });
+		if (lf < avail && line[lf] != '\n') {
+			const char *nl = memchr(line + lf, '\n', avail - lf);
+
+			ctl_value = lf;
+			lf = nl != NULL ? (size_t)(nl - line) : avail;
+		}
+	}
+	if (lf == avail) {
+		/* Partial: it may not grow past the cap. */
+		if (avail > POLICY_MAX_LINE)
+			return policy_fail(error_r, "line longer than 4096 bytes");
+		return 0;
+	}
+	*lf_r = lf;
+	if (lf > POLICY_MAX_LINE)
 		return policy_fail(error_r, "line longer than 4096 bytes");
-	req->total_len += line.len + 1;
+	req->total_len += lf + 1;
 	if (req->total_len > POLICY_MAX_REQUEST)
 		return policy_fail(error_r, "request larger than 32768 bytes");
-	if (line.len == 0) {
+	if (lf == 0) {
 		if (req->nattrs == 0)
 			return policy_fail(error_r, "empty request");
-		return policy_req_finish(req, arena, error_r);
+		return policy_req_finish(req, data, arena, error_r);
 	}
 	if (++req->nattrs > POLICY_MAX_ATTRS)
 		return policy_fail(error_r, "more than 64 attributes");
-	if (!mw_slice_split(line, '=', &name, &value) || name.len == 0)
+	if (eq == POLICY_NO_EQ || eq == 0)
 		return policy_fail(error_r, "line is not name=value");
-	if (!mw_slice_is_printable(name))
+	if (ctl_name)
 		return policy_fail(error_r, "control character in a name");
-	if (!mw_slice_is_printable(value)) {
+	if (ctl_value != SIZE_MAX) {
 		*error_r = mw_arena_printf(arena, "control character in %s",
-		    mw_sanitize(arena, name, POLICY_ERR_TEXT));
+		    mw_sanitize(arena, (struct mw_slice){ line, eq },
+		    POLICY_ERR_TEXT));
 		return -1;
 	}
-	if ((pa = policy_attr_find(name)) != NULL)
-		*policy_attr_slot(req, pa->id) = mw_slice_dup(arena, value);
+	data[pos + lf] = '\0';
+	if ((id = policy_attr_find(line, eq)) >= 0)
+		req->value_off[id] = (uint16_t)(pos + eq + 1);
 	return 0;
 }
 
 int
-policy_parse_feed(struct policy_req *req, const char *data, size_t len,
+policy_parse_request(struct policy_req *req, char *data, size_t len,
     struct mw_arena *arena, size_t *used_r, const char **error_r)
 {
-	struct mw_slice	 rest = { data, len }, line;
-	int		 ret;
+	size_t	 lf;
+	int	 ret;
 
 	*used_r = 0;
-	while (mw_slice_split(rest, '\n', &line, &rest)) {
-		*used_r = len - rest.len;
-		if ((ret = policy_parse_line(req, line, arena, error_r)) != 0)
-			return ret;
+	/* total_len: where the first line not parsed yet starts. */
+	while (req->total_len < len) {
+		size_t pos = req->total_len;
+
+		ret = policy_parse_one(req, data, pos, len - pos, arena, &lf,
+		    error_r);
+		if (ret < 0)
+			return -1;
+		if (ret == 1) {
+			*used_r = req->total_len;
+			return 1;
+		}
+		if (lf == SIZE_MAX)
+			break;	/* the rest is a partial line */
 	}
-	/* What is left is a partial line: it may not grow past the cap. */
-	if (rest.len > POLICY_MAX_LINE)
-		return policy_fail(error_r, "line longer than 4096 bytes");
 	return 0;
 }
 

@@ -1,7 +1,9 @@
 /*
  * test_listen_policy_parse - the Postfix policy request parser: malformed
  * requests first (exact error texts), then real Postfix 3.7 requests,
- * limits at and just past their edge, pipelining and byte-by-byte input.
+ * limits at and just past their edge, pipelining, byte-by-byte input, a
+ * request split in two at every byte (the buffer moved between the
+ * calls), and attributes in any order.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -169,41 +171,101 @@ struct feed_result {
 	const char		*error;
 	size_t			 used;
 	struct policy_req	 req;
+	char			*buf;	/* the parser's buffer: req points into it */
 };
 
+static void
+feed_result_free(struct feed_result *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+}
+
 /* The whole input in one call, as the daemon sees a request arriving in
-   one read. The arena stays alive for the caller to inspect req. */
+   one read. The buffer and arena stay alive for the caller to inspect
+   req. */
 static void
 feed_all(struct mw_arena *a, const char *in, size_t len, struct feed_result *r)
 {
-	*r = (struct feed_result){ .ret = -2 };
+	*r = (struct feed_result){ .ret = -2, .buf = malloc(len + 1) };
+	assert_non_null(r->buf);
+	memcpy(r->buf, in, len);
 	policy_req_init(&r->req);
-	r->ret = policy_parse_feed(&r->req, in, len, a, &r->used, &r->error);
+	r->ret = policy_parse_request(&r->req, r->buf, len, a, &r->used,
+	    &r->error);
 }
 
-/* One byte at a time, keeping the unused tail, as the daemon does when a
-   request is split over many reads. */
+/* The first cut bytes, then the rest, each call with a new buffer holding
+   the bytes kept so far as the parser left them (the daemon moves them to
+   the start of its buffer), then the new ones. Stops after the first
+   request or an error, as feed_all. */
+static void
+feed_split(struct mw_arena *a, const char *in, size_t len, size_t cut,
+    struct feed_result *r)
+{
+	char *first = malloc(cut + 1);
+
+	assert_non_null(first);
+	*r = (struct feed_result){ .ret = 0 };
+	policy_req_init(&r->req);
+	memcpy(first, in, cut);
+	if (cut > 0)
+		r->ret = policy_parse_request(&r->req, first, cut, a, &r->used,
+		    &r->error);
+	if (r->ret == 0) {
+		r->buf = malloc(len + 1);
+		assert_non_null(r->buf);
+		assert_int_equal(r->used, 0);
+		memcpy(r->buf, first, cut);
+		memcpy(r->buf + cut, in + cut, len - cut);
+		r->ret = policy_parse_request(&r->req, r->buf, len, a,
+		    &r->used, &r->error);
+		free(first);
+	} else
+		r->buf = first;
+}
+
+/* One byte at a time, keeping every byte of the unfinished request, as
+   the daemon does when a request is split over many reads. */
 static void
 feed_bytes(struct mw_arena *a, const char *in, size_t len,
     struct feed_result *r)
 {
-	char	*pending = malloc(len + 1);
-	size_t	 npending = 0, used, total_used = 0;
-
-	assert_non_null(pending);
-	*r = (struct feed_result){ .ret = 0 };
+	*r = (struct feed_result){ .ret = 0, .buf = malloc(len + 1) };
+	assert_non_null(r->buf);
 	policy_req_init(&r->req);
 	for (size_t i = 0; i < len && r->ret == 0; i++) {
-		pending[npending++] = in[i];
-		r->ret = policy_parse_feed(&r->req, pending, npending, a, &used,
-		    &r->error);
-		assert_true(used <= npending);
-		memmove(pending, pending + used, npending - used);
-		npending -= used;
-		total_used += used;
+		r->buf[i] = in[i];
+		r->ret = policy_parse_request(&r->req, r->buf, i + 1, a,
+		    &r->used, &r->error);
+		if (r->ret == 0)
+			assert_int_equal(r->used, 0);
 	}
-	r->used = total_used;
-	free(pending);
+}
+
+/* Two outcomes of the same input agree: result, error, every value. */
+static void
+assert_same(const struct feed_result *x, const struct feed_result *y)
+{
+	assert_int_equal(x->ret, y->ret);
+	if (x->ret < 0) {
+		assert_string_equal(x->error, y->error);
+		return;
+	}
+	if (x->ret == 0)
+		return;
+	assert_int_equal(x->used, y->used);
+	assert_int_equal(x->req.has_addr, y->req.has_addr);
+	assert_memory_equal(&x->req.addr, &y->req.addr, sizeof(x->req.addr));
+	assert_int_equal(x->req.port, y->req.port);
+	assert_int_equal(x->req.nattrs, y->req.nattrs);
+#define SAME(f)	assert_string_equal(x->req.f, y->req.f)
+	SAME(request); SAME(protocol_state); SAME(client_address);
+	SAME(client_name); SAME(reverse_client_name); SAME(helo_name);
+	SAME(sender); SAME(recipient); SAME(recipient_count); SAME(instance);
+	SAME(sasl_username); SAME(sasl_method); SAME(server_address);
+	SAME(server_port); SAME(policy_context); SAME(queue_id); SAME(size);
+#undef SAME
 }
 
 static void
@@ -231,8 +293,77 @@ test_policy_parse_cases(void **state)
 			assert_int_equal(r2.ret, -1);
 			assert_string_equal(r2.error, cases[i].want_error);
 		}
+		assert_same(&r1, &r2);
+		feed_result_free(&r1);
+		feed_result_free(&r2);
 		mw_arena_free(&a);
 	}
+}
+
+/* Every row split in two at every byte: the same outcome as in one read,
+   although the second call sees the kept bytes at another address. */
+static void
+test_policy_parse_split_everywhere(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < MW_N_ELEMENTS(cases); i++) {
+		struct mw_arena		*a = mw_arena_new(4096);
+		struct feed_result	 whole, split;
+
+		feed_all(a, cases[i].in, cases[i].len, &whole);
+		for (size_t cut = 0; cut <= cases[i].len; cut++) {
+			feed_split(a, cases[i].in, cases[i].len, cut, &split);
+			if (split.ret != whole.ret)
+				print_error("row %zu cut %zu: ret %d\n", i, cut,
+				    split.ret);
+			assert_same(&whole, &split);
+			feed_result_free(&split);
+		}
+		feed_result_free(&whole);
+		mw_arena_free(&a);
+	}
+}
+
+/* Postfix's order is not relied upon: the 3.7 request with its lines
+   reversed, and rotated, gives the same request. */
+static void
+test_policy_parse_any_order(void **state)
+{
+	static const char	 in[] = POSTFIX37_SUBMISSION;
+	const char		*lines[64];
+	size_t			 lens[64], n = 0, off = 0;
+	struct mw_arena		*a = mw_arena_new(4096);
+	struct feed_result	 want, got;
+	char			 buf[sizeof(in)];
+
+	(void)state;
+	while (in[off] != '\n') {
+		const char *nl = strchr(in + off, '\n');
+
+		lines[n] = in + off;
+		lens[n] = (size_t)(nl - (in + off)) + 1;
+		off += lens[n++];
+	}
+	assert_int_equal(n, 29);
+	feed_all(a, in, sizeof(in) - 1, &want);
+	assert_int_equal(want.ret, 1);
+	for (size_t rot = 0; rot <= n; rot++) {
+		/* rot < n: rotated by rot lines; rot == n: reversed */
+		off = 0;
+		for (size_t k = 0; k < n; k++) {
+			size_t j = rot < n ? (k + rot) % n : n - 1 - k;
+
+			memcpy(buf + off, lines[j], lens[j]);
+			off += lens[j];
+		}
+		buf[off++] = '\n';
+		assert_int_equal(off, sizeof(in) - 1);
+		feed_all(a, buf, off, &got);
+		assert_same(&want, &got);
+		feed_result_free(&got);
+	}
+	feed_result_free(&want);
+	mw_arena_free(&a);
 }
 
 static void
@@ -268,6 +399,10 @@ test_policy_parse_postfix37(void **state)
 	assert_string_equal(mw_addr_format(&r.req.addr, buf, sizeof(buf)),
 	    "127.0.0.1");
 	assert_int_equal(r.req.port, 2587);
+	/* In place: the values are inside the parser's buffer. */
+	assert_true(r.req.sender > r.buf &&
+	    r.req.sender < r.buf + sizeof(POSTFIX37_SUBMISSION));
+	feed_result_free(&r);
 	mw_arena_free(&a);
 }
 
@@ -294,12 +429,14 @@ test_policy_parse_v6_and_unknown(void **state)
 	assert_string_equal(r.req.sasl_username, "");
 	assert_string_equal(r.req.queue_id, "");
 	assert_int_equal(r.req.port, 25);
+	feed_result_free(&r);
 
 	feed_all(a, unknown, sizeof(unknown) - 1, &r);
 	assert_int_equal(r.ret, 1);
 	assert_false(r.req.has_addr);
 	assert_string_equal(r.req.client_address, "unknown");
 	assert_int_equal(r.req.port, 25);
+	feed_result_free(&r);
 
 	/* Absent attributes read as "". */
 	feed_all(a, absent, sizeof(absent) - 1, &r);
@@ -309,11 +446,13 @@ test_policy_parse_v6_and_unknown(void **state)
 	assert_string_equal(r.req.client_address, "");
 	assert_string_equal(r.req.helo_name, "");
 	assert_string_equal(r.req.size, "");
+	feed_result_free(&r);
 	mw_arena_free(&a);
 }
 
-/* Two requests in one buffer, and a third cut short: the parser stops at
-   each empty line and reports how much it used. */
+/* Requests back to back in one buffer, the last cut short: the parser
+   stops at each empty line, says how much it used, and keeps nothing of
+   the unfinished one (used 0: the caller keeps all of it). */
 static void
 test_policy_parse_pipelined(void **state)
 {
@@ -326,36 +465,72 @@ test_policy_parse_pipelined(void **state)
 	struct policy_req	 req;
 	const char		*error = NULL;
 	size_t			 off = 0, used;
-	char			 buf[MW_ADDR_STRLEN];
+	char			 buf[MW_ADDR_STRLEN], data[sizeof(in)];
 
 	(void)state;
+	memcpy(data, in, sizeof(in));
 	policy_req_init(&req);
-	assert_int_equal(policy_parse_feed(&req, in, sizeof(in) - 1, a, &used,
-	    &error), 1);
+	assert_int_equal(policy_parse_request(&req, data, sizeof(in) - 1, a,
+	    &used, &error), 1);
 	assert_int_equal(used, strlen("request=smtpd_access_policy\n"
 	    "client_address=192.0.2.1\n\n"));
 	assert_string_equal(mw_addr_format(&req.addr, buf, sizeof(buf)),
 	    "192.0.2.1");
+	assert_string_equal(req.client_address, "192.0.2.1");
 	assert_string_equal(req.sasl_username, "");
 	off += used;
 
-	mw_arena_reset(a);
 	policy_req_init(&req);
-	assert_int_equal(policy_parse_feed(&req, in + off, sizeof(in) - 1 - off,
-	    a, &used, &error), 1);
+	assert_int_equal(policy_parse_request(&req, data + off,
+	    sizeof(in) - 1 - off, a, &used, &error), 1);
 	assert_string_equal(mw_addr_format(&req.addr, buf, sizeof(buf)),
 	    "2001:db8::7");
 	assert_string_equal(req.sasl_username, "bob");
 	off += used;
 
-	mw_arena_reset(a);
 	policy_req_init(&req);
-	assert_int_equal(policy_parse_feed(&req, in + off, sizeof(in) - 1 - off,
-	    a, &used, &error), 0);
-	/* The complete first line is consumed, "client_addr" stays. */
-	assert_int_equal(used, strlen("request=smtpd_access_policy\n"));
-	assert_string_equal(req.request, "smtpd_access_policy");
-	assert_int_equal(off + used + strlen("client_addr"), sizeof(in) - 1);
+	assert_int_equal(policy_parse_request(&req, data + off,
+	    sizeof(in) - 1 - off, a, &used, &error), 0);
+	assert_int_equal(used, 0);
+	/* The complete first line is parsed; the next call resumes after
+	   it. */
+	assert_int_equal(req.nattrs, 1);
+	assert_int_equal(req.total_len, strlen("request=smtpd_access_policy\n"));
+	mw_arena_free(&a);
+}
+
+/* 500 requests back to back, each answered from the same buffer. */
+static void
+test_policy_parse_many(void **state)
+{
+	struct mw_arena		*a = mw_arena_new(4096);
+	size_t			 cap = 500 * 128, len = 0, off = 0, used;
+	char			*data = malloc(cap), want[64];
+	struct policy_req	 req;
+	const char		*error;
+
+	(void)state;
+	assert_non_null(data);
+	for (unsigned i = 0; i < 500; i++) {
+		int n = snprintf(data + len, cap - len,
+		    "request=smtpd_access_policy\nclient_address=10.0.%u.%u\n"
+		    "sender=s%u@example.org\n\n", i / 256, i % 256, i);
+
+		assert_true(n > 0 && (size_t)n < cap - len);
+		len += (size_t)n;
+	}
+	for (unsigned i = 0; i < 500; i++) {
+		policy_req_init(&req);
+		assert_int_equal(policy_parse_request(&req, data + off, len - off,
+		    a, &used, &error), 1);
+		snprintf(want, sizeof(want), "s%u@example.org", i);
+		assert_string_equal(req.sender, want);
+		snprintf(want, sizeof(want), "10.0.%u.%u", i / 256, i % 256);
+		assert_string_equal(req.client_address, want);
+		off += used;
+	}
+	assert_int_equal(off, len);
+	free(data);
 	mw_arena_free(&a);
 }
 
@@ -376,12 +551,16 @@ feed_buf(const char *buf, size_t len, const char **error_r)
 	struct policy_req	 req;
 	size_t			 used;
 	const char		*error = NULL;
+	char			*copy = malloc(len + 1);
 	int			 ret;
 
+	assert_non_null(copy);
+	memcpy(copy, buf, len);
 	policy_req_init(&req);
-	ret = policy_parse_feed(&req, buf, len, a, &used, &error);
+	ret = policy_parse_request(&req, copy, len, a, &used, &error);
 	/* Static texts only in these cases: safe after the arena is gone. */
 	*error_r = error;
+	free(copy);
 	mw_arena_free(&a);
 	return ret;
 }
@@ -482,31 +661,42 @@ test_policy_parse_limits(void **state)
 	free(buf);
 }
 
-/* The request line by line through policy_parse_line: values are copies,
-   the caller's line buffer may change afterwards. */
+/* Values are NUL-terminated in place; the parser keeps offsets, so the
+   unfinished request may move between calls (the daemon compacts its
+   buffer). */
 static void
-test_policy_parse_line_copies(void **state)
+test_policy_parse_in_place(void **state)
 {
+	static const char	 part1[] = "request=smtpd_access_policy\n"
+	    "helo_name=first.example\nsen";
+	static const char	 part2[] = "der=a@example.org\n\nnext";
 	struct mw_arena		*a = mw_arena_new(256);
 	struct policy_req	 req;
 	const char		*error = NULL;
-	char			 line[64];
+	char			 one[128], two[128];
+	size_t			 used;
 
 	(void)state;
 	policy_req_init(&req);
-	snprintf(line, sizeof(line), "%s", "request=smtpd_access_policy");
-	assert_int_equal(policy_parse_line(&req, mw_slice_from_cstr(line), a,
-	    &error), 0);
-	snprintf(line, sizeof(line), "%s", "helo_name=first.example");
-	assert_int_equal(policy_parse_line(&req, mw_slice_from_cstr(line), a,
-	    &error), 0);
-	memset(line, 'Z', sizeof(line) - 1);
-	assert_string_equal(req.helo_name, "first.example");
-	assert_int_equal(policy_parse_line(&req, (struct mw_slice){ "", 0 },
-	    a, &error), 1);
+	memcpy(one, part1, sizeof(part1) - 1);
+	assert_int_equal(policy_parse_request(&req, one, sizeof(part1) - 1, a,
+	    &used, &error), 0);
 	assert_int_equal(req.nattrs, 2);
-	assert_int_equal(req.total_len, strlen("request=smtpd_access_policy") +
-	    strlen("helo_name=first.example") + 3);
+	/* Moved: what the parser left, then the new bytes. */
+	memcpy(two, one, sizeof(part1) - 1);
+	memset(one, 'Z', sizeof(one));
+	memcpy(two + sizeof(part1) - 1, part2, sizeof(part2) - 1);
+	assert_int_equal(policy_parse_request(&req, two,
+	    sizeof(part1) - 1 + sizeof(part2) - 1, a, &used, &error), 1);
+	assert_int_equal(used, sizeof(part1) - 1 + sizeof(part2) - 1 - 4);
+	assert_string_equal(req.helo_name, "first.example");
+	assert_string_equal(req.sender, "a@example.org");
+	assert_ptr_equal(req.helo_name, two + strlen("request="
+	    "smtpd_access_policy\nhelo_name="));
+	assert_int_equal(req.nattrs, 3);
+	assert_int_equal(req.total_len, used);
+	/* The next request's bytes are untouched. */
+	assert_memory_equal(two + used, "next", 4);
 	mw_arena_free(&a);
 }
 
@@ -592,11 +782,14 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_policy_parse_cases),
+		cmocka_unit_test(test_policy_parse_split_everywhere),
+		cmocka_unit_test(test_policy_parse_any_order),
 		cmocka_unit_test(test_policy_parse_postfix37),
 		cmocka_unit_test(test_policy_parse_v6_and_unknown),
 		cmocka_unit_test(test_policy_parse_pipelined),
+		cmocka_unit_test(test_policy_parse_many),
 		cmocka_unit_test(test_policy_parse_limits),
-		cmocka_unit_test(test_policy_parse_line_copies),
+		cmocka_unit_test(test_policy_parse_in_place),
 		cmocka_unit_test(test_policy_reply_format),
 	};
 
