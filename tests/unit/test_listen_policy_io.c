@@ -68,7 +68,7 @@ capture_log(void *ctx, enum log_level level, const char *line)
 }
 
 static int
-fixture_setup(void **state, const char *extra_policy)
+fixture_setup2(void **state, const char *extra_policy, const char *dnsbl_timeout)
 {
 	struct fixture		*f = calloc(1, sizeof(*f));
 	struct sockaddr_in	 sin = { .sin_family = AF_INET };
@@ -94,10 +94,11 @@ fixture_setup(void **state, const char *extra_policy)
 	    "[daemon]\nstate_dir = %s\nuser =\n"
 	    "[policy]\nlisten =\nunix_socket = %s\n"
 	    "reject_text = Access denied: %%s\n%s\n"
-	    "[dnsbl]\nresolver = 127.0.0.1:%u\ntimeout = 300ms\n"
+	    "[dnsbl]\nresolver = 127.0.0.1:%u\ntimeout = %s\n"
 	    "[dnsbl:zen]\npreset = spamhaus-zen\nzone = zen.dnsbl.test\n"
 	    "[lists]\ndeny = 198.51.100.0/24\n",
-	    f->dir, f->sock, extra_policy, (unsigned)ntohs(sin.sin_port));
+	    f->dir, f->sock, extra_policy, (unsigned)ntohs(sin.sin_port),
+	    dnsbl_timeout);
 	assert_true(n > 0 && (size_t)n < sizeof(conf));
 	if (cfg_load_string(conf, strlen(conf), "test.conf", &f->cfg,
 	    &error) < 0)
@@ -121,9 +122,22 @@ fixture_setup(void **state, const char *extra_policy)
 }
 
 static int
+fixture_setup(void **state, const char *extra_policy)
+{
+	return fixture_setup2(state, extra_policy, "300ms");
+}
+
+static int
 setup(void **state)
 {
 	return fixture_setup(state, "");
+}
+
+/* Idle connections closed after 1 s; the DNSBL takes 2 s to fail open. */
+static int
+setup_idle(void **state)
+{
+	return fixture_setup2(state, "idle_timeout = 1s", "2s");
 }
 
 static int
@@ -417,6 +431,290 @@ test_policy_io_pending(void **state)
 	    3);
 }
 
+/* Turns the loop until the server has read more than it had (at most 2
+   s): the bytes sent so far arrived in a read of their own. */
+static void
+wait_server_read(struct fixture *f, uint64_t reads_before)
+{
+	struct policy_stats	 s;
+	double			 deadline = now_s() + 2;
+
+	do {
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		policy_server_get_stats(f->ps, &s);
+	} while (s.reads == reads_before && now_s() < deadline);
+	assert_true(s.reads > reads_before);
+}
+
+/* A request split across two reads at every byte boundary, on one
+   persistent connection: each split gets exactly its answer. */
+static void
+test_policy_io_split_every_byte(void **state)
+{
+	struct fixture		*f = *state;
+	static const char	 req[] = "request=smtpd_access_policy\n"
+	    "protocol_state=RCPT\nprotocol_name=ESMTP\n"
+	    "client_address=198.51.100.77\nclient_name=unknown\n"
+	    "helo_name=mx.example.net\nsender=a@example.net\n"
+	    "recipient=b@example.org\nserver_port=25\n\n";
+	static const char	 want[] = DENY_REPLY("198.51.100.77");
+	char			 buf[512];
+	bool			 closed;
+	struct policy_stats	 s;
+	int			 fd = client_connect(f);
+
+	for (size_t cut = 1; cut < sizeof(req) - 1; cut++) {
+		policy_server_get_stats(f->ps, &s);
+		client_send(f, fd, req, cut);
+		wait_server_read(f, s.reads);
+		/* Nothing is answered before the request is complete. */
+		assert_int_equal(recv(fd, buf, sizeof(buf), MSG_DONTWAIT), -1);
+		client_send(f, fd, req + cut, sizeof(req) - 1 - cut);
+		client_recv(f, fd, buf, sizeof(buf), sizeof(want) - 1, 5,
+		    &closed);
+		assert_string_equal(buf, want);
+		assert_false(closed);
+	}
+	policy_server_get_stats(f->ps, &s);
+	assert_int_equal(s.requests, sizeof(req) - 2);
+	assert_int_equal(s.malformed, 0);
+	close(fd);
+}
+
+#define NPIPE	200
+
+/* 198.51.100.<i % 250 + 1>: deny-listed, answered at once, each answer
+   naming its client (so the order shows). */
+static size_t
+deny_req(unsigned i, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, REQ("198.51.100.%u"), i % 250 + 1);
+
+	assert_true(n > 0 && (size_t)n < size);
+	return (size_t)n;
+}
+
+static size_t
+deny_reply(unsigned i, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, DENY_REPLY("198.51.100.%u"), i % 250 + 1);
+
+	assert_true(n > 0 && (size_t)n < size);
+	return (size_t)n;
+}
+
+/* Many requests in one send: all answered, in order, and the answers to
+   the requests of one read leave in one write. */
+static void
+test_policy_io_pipelined_many(void **state)
+{
+	struct fixture		*f = *state;
+	char			*in = malloc(NPIPE * 128), *want = malloc(NPIPE * 128);
+	char			*got = malloc(NPIPE * 128);
+	size_t			 in_len = 0, want_len = 0, got_len;
+	bool			 closed;
+	struct policy_stats	 s;
+	int			 fd = client_connect(f);
+
+	assert_non_null(in);
+	assert_non_null(want);
+	assert_non_null(got);
+	for (unsigned i = 0; i < NPIPE; i++) {
+		in_len += deny_req(i, in + in_len, 128);
+		want_len += deny_reply(i, want + want_len, 128);
+	}
+	client_send(f, fd, in, in_len);
+	got_len = client_recv(f, fd, got, NPIPE * 128, want_len, 5, &closed);
+	assert_int_equal(got_len, want_len);
+	assert_memory_equal(got, want, want_len);
+	assert_false(closed);
+	policy_server_get_stats(f->ps, &s);
+	assert_int_equal(s.requests, NPIPE);
+	assert_int_equal(s.verdicts[VERDICT_REJECT], NPIPE);
+	/* One send per read at most (each read's answers fit one batch),
+	   and far fewer sends than answers. */
+	assert_true(s.writes <= s.reads);
+	assert_true(s.writes < NPIPE / 4);
+	free(in);
+	free(want);
+	free(got);
+	close(fd);
+}
+
+#define NFLOOD	20000
+
+/* A peer that sends and sends but does not read its answers: once the
+   socket is full the server stops parsing and then stops reading (memory
+   stays bounded, the loop does not spin); when the peer reads again,
+   every answer arrives, in order. */
+static void
+test_policy_io_backpressure(void **state)
+{
+	struct fixture		*f = *state;
+	char			 req[128], want[128], got[128];
+	char			*rbuf = malloc(1 << 16);
+	size_t			 sent_reqs = 0, req_off = 0, req_len = 0;
+	size_t			 checked = 0, want_off = 0, rlen = 0;
+	struct policy_stats	 s1, s2;
+	int			 fd = client_connect(f), idle_turns = 0;
+	double			 deadline = now_s() + 20;
+
+	assert_non_null(rbuf);
+	/* Phase 1: send without reading until nothing moves any more. */
+	while (sent_reqs < NFLOOD && idle_turns < 200) {
+		ssize_t n;
+
+		if (req_off == req_len) {
+			req_len = deny_req((unsigned)sent_reqs, req, sizeof(req));
+			req_off = 0;
+		}
+		n = send(fd, req + req_off, req_len - req_off, MSG_NOSIGNAL);
+		if (n > 0) {
+			req_off += (size_t)n;
+			if (req_off == req_len)
+				sent_reqs++;
+			idle_turns = 0;
+		} else {
+			assert_true(n < 0 && errno == EAGAIN);
+			idle_turns++;
+		}
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+	}
+	assert_true(sent_reqs < NFLOOD);	/* the peer was stopped */
+	policy_server_get_stats(f->ps, &s1);
+	assert_true(s1.requests < sent_reqs);
+	/* More loop turns change nothing: no parsing, no reading. */
+	for (int i = 0; i < 200; i++)
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+	policy_server_get_stats(f->ps, &s2);
+	assert_int_equal(s2.requests, s1.requests);
+	assert_int_equal(s2.reads, s1.reads);
+	assert_int_equal(s2.writes, s1.writes);
+	/* What the server holds unparsed is at most its input buffer
+	   (POLICY_MAX_PENDING + 1 bytes) plus the kernel's socket buffers;
+	   answers are held at most one batch past the socket's. */
+	assert_int_equal(s2.connections, 1);
+
+	/* Phase 2: read everything, sending the rest. */
+	while (checked < NFLOOD && now_s() < deadline) {
+		ssize_t n;
+
+		if (sent_reqs < NFLOOD) {
+			if (req_off == req_len) {
+				req_len = deny_req((unsigned)sent_reqs, req,
+				    sizeof(req));
+				req_off = 0;
+			}
+			n = send(fd, req + req_off, req_len - req_off,
+			    MSG_NOSIGNAL);
+			if (n > 0 && (req_off += (size_t)n) == req_len)
+				sent_reqs++;
+		}
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		n = recv(fd, rbuf + rlen, (1 << 16) - rlen, 0);
+		assert_true(n != 0);
+		if (n < 0) {
+			assert_true(errno == EAGAIN);
+			continue;
+		}
+		rlen += (size_t)n;
+		/* Compare whole answers as they complete. */
+		for (;;) {
+			size_t wl = deny_reply((unsigned)checked, want,
+			    sizeof(want));
+
+			if (rlen - want_off < wl)
+				break;
+			memcpy(got, rbuf + want_off, wl);
+			assert_memory_equal(got, want, wl);
+			want_off += wl;
+			checked++;
+		}
+		memmove(rbuf, rbuf + want_off, rlen - want_off);
+		rlen -= want_off;
+		want_off = 0;
+	}
+	assert_int_equal(checked, NFLOOD);
+	assert_int_equal(rlen, 0);
+	policy_server_get_stats(f->ps, &s2);
+	assert_int_equal(s2.requests, NFLOOD);
+	assert_int_equal(s2.malformed, 0);
+	assert_int_equal(f->nwarnings, 0);
+	free(rbuf);
+	close(fd);
+}
+
+/* The peer leaves while a decision waits for the DNSBL, with more
+   requests pipelined behind it and half of another one: nothing is
+   called back (ASan), nothing more is decided. */
+static void
+test_policy_io_close_pending(void **state)
+{
+	struct fixture		*f = *state;
+	static const char	 in[] = REQ("203.0.113.40") REQ("198.51.100.40")
+	    REQ("203.0.113.41") "request=smtpd_access_policy\nclient_add";
+	char			 buf[256];
+	bool			 closed;
+	double			 t0;
+	struct policy_stats	 s;
+	int			 fd = client_connect(f);
+
+	client_send(f, fd, in, sizeof(in) - 1);
+	assert_int_equal(client_recv(f, fd, buf, sizeof(buf), 0, 0.05,
+	    &closed), 0);
+	policy_server_get_stats(f->ps, &s);
+	assert_int_equal(s.requests, 1);	/* the rest waits behind it */
+	close(fd);
+	for (int i = 0; i < 10; i++)
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+	policy_server_get_stats(f->ps, &s);
+	assert_int_equal(s.connections, 0);
+	/* Past the DNSBL timeout: no verdict for the cancelled decision,
+	   and the requests behind it were never decided. */
+	t0 = now_s();
+	while (now_s() - t0 < 0.5) {
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		usleep(5000);
+	}
+	policy_server_get_stats(f->ps, &s);
+	assert_int_equal(s.requests, 1);
+	assert_int_equal(s.verdicts[VERDICT_DUNNO] + s.verdicts[VERDICT_REJECT],
+	    0);
+}
+
+/* idle_timeout: a silent connection is closed after it; one whose
+   decision waits longer than that for the DNSBL is not. */
+static void
+test_policy_io_idle(void **state)
+{
+	struct fixture	*f = *state;
+	char		 buf[256];
+	bool		 closed;
+	double		 t0 = now_s();
+	int		 idle = client_connect(f), busy = client_connect(f);
+
+	client_send(f, busy, REQ("203.0.113.50"), sizeof(REQ("203.0.113.50")) - 1);
+	/* The idle one goes after about 1 s. */
+	assert_int_equal(client_recv(f, idle, buf, sizeof(buf), 0, 5, &closed),
+	    0);
+	assert_true(closed);
+	assert_true(now_s() - t0 > 0.8 && now_s() - t0 < 3);
+	/* The busy one gets its (fail-open) answer after the DNSBL's 2 s,
+	   and stays open. */
+	client_recv(f, busy, buf, sizeof(buf), 14, 5, &closed);
+	assert_string_equal(buf, "action=DUNNO\n\n");
+	assert_false(closed);
+	assert_true(now_s() - t0 > 1.8);
+	/* Its idle timer runs again from the answer. */
+	t0 = now_s();
+	assert_int_equal(client_recv(f, busy, buf, sizeof(buf), 0, 5, &closed),
+	    0);
+	assert_true(closed);
+	assert_true(now_s() - t0 > 0.8 && now_s() - t0 < 3);
+	close(idle);
+	close(busy);
+}
+
 static void
 test_policy_io_limit(void **state)
 {
@@ -611,6 +909,16 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_io_pending,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_io_split_every_byte,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_io_pipelined_many,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_io_backpressure,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_io_close_pending,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_io_idle,
+		    setup_idle, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_io_limit,
 		    setup_limit2, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_io_reload,
