@@ -126,6 +126,10 @@ static const struct cfg_key cfg_keys[] = {
 	K("firewall", "table", CT_FW_TABLE, firewall.table, 0, "mailward", "a name of letters, digits and _ (at most 32), starting with a letter"),
 	K("firewall", "ports", CT_FW_PORTS, firewall.ports, 0, "25 465 587 110 143 993 995 4190", "TCP port numbers such as \"25 465 587\", or all"),
 	K("firewall", "priority", CT_I32, firewall.priority, 1000, "-10", "a whole number from -1000 to 1000 (filter is 0)"),
+	K("logwatch", "enabled", CT_BOOL, logwatch.enabled, 0, "no", "yes or no"),
+	K("logwatch", "journal", CT_BOOL, logwatch.journal, 0, "no", "yes or no"),
+	K("logwatch", "patterns", CT_STR, logwatch.patterns, 0, "all", "pattern sets such as \"postfix dovecot\" or all"),
+	K("logwatch", "poll_interval", CT_DURATION_MS, logwatch.poll_interval_ms, 60000, "1s", "a duration from 100ms to 60s"),
 };
 
 static const char *const zone_keys[] = { "zone", "preset", "enabled", "ipv6",
@@ -607,6 +611,48 @@ cfg_list_add(struct cfg_loader *l, bool allow, const char *v)
 	    mw_arena_printf(l->a, "%s:%u", l->file, l->line) };
 }
 
+/* [logwatch] files: absolute paths separated by spaces; the key may be
+   repeated, each line adds. */
+static void
+cfg_logwatch_files(struct cfg_loader *l, const char *v)
+{
+	struct cfg	*c = l->cfg;
+	const char	*p = v;
+
+	if (!mw_slice_is_printable(mw_slice_from_cstr(v))) {
+		cfg_error(l, "logwatch", "files", "must be printable text");
+		return;
+	}
+	while (*p != '\0') {
+		size_t n = strcspn(p, " \t");
+
+		if (n > 0) {
+			char *path = mw_arena_strndup(l->a, p, n);
+
+			if (path[0] != '/') {
+				cfg_error(l, "logwatch", "files", "\"%s\" is not an "
+				    "absolute path (e.g. /var/log/mail.log)",
+				    cfg_quote(l, path));
+				return;
+			}
+			if (c->logwatch.nfiles == CFG_MAX_LOGFILES) {
+				cfg_error(l, "logwatch", "files", "more than %d files",
+				    CFG_MAX_LOGFILES);
+				return;
+			}
+			for (size_t i = 0; i < c->logwatch.nfiles; i++)
+				if (strcmp(c->logwatch.files[i], path) == 0) {
+					cfg_error(l, "logwatch", "files", "\"%s\" is "
+					    "listed twice", cfg_quote(l, path));
+					return;
+				}
+			c->logwatch.files[c->logwatch.nfiles++] = path;
+		}
+		p += n;
+		p += strspn(p, " \t");
+	}
+}
+
 static struct cfg_zone *
 cfg_zone_get(struct cfg_loader *l, const char *section, size_t *idx_r)
 {
@@ -805,7 +851,7 @@ cfg_zone_key(struct cfg_loader *l, const char *section, const char *key,
 
 static const char *const section_names[] = { "daemon", "policy", "admin",
 	"store", "dnsbl", "lists", "authpolicy", "login",
-	"firewall" };
+	"firewall", "logwatch" };
 
 /* An unknown section, reported once for all its keys. */
 static void
@@ -847,7 +893,8 @@ cfg_bad_section(struct cfg_loader *l, const char *section, const char *key)
 		    cfg_quote(l, section), best);
 	else
 		cfg_error(l, "", "", "unknown section [%s] (daemon, policy, "
-		    "authpolicy, admin, store, dnsbl, dnsbl:NAME, lists, login or firewall)",
+		    "authpolicy, admin, store, dnsbl, dnsbl:NAME, lists, login, "
+		    "firewall or logwatch)",
 		    cfg_quote(l, section));
 	l->line = line;
 }
@@ -865,6 +912,10 @@ cfg_handler(void *user, const char *section, const char *key, const char *v)
 	if (strcmp(section, "lists") == 0 &&
 	    (strcmp(key, "allow") == 0 || strcmp(key, "deny") == 0)) {
 		cfg_list_add(l, key[0] == 'a', v);
+		return 1;
+	}
+	if (strcmp(section, "logwatch") == 0 && strcmp(key, "files") == 0) {
+		cfg_logwatch_files(l, v);
 		return 1;
 	}
 	for (size_t i = 0; i < MW_N_ELEMENTS(cfg_keys); i++) {
@@ -1077,6 +1128,16 @@ cfg_finish(struct cfg_loader *l)
 		    "most 256 bytes (e.g. from: openssl rand -hex 24)");
 	}
 	cfg_check_login(l);
+	if (c->logwatch.poll_interval_ms < 100) {
+		l->line = cfg_key_line(l, "logwatch", "poll_interval");
+		cfg_error(l, "logwatch", "poll_interval", "is shorter than 100ms");
+	}
+	if (c->logwatch.enabled && c->logwatch.nfiles == 0 &&
+	    !c->logwatch.journal) {
+		l->line = cfg_key_line(l, "logwatch", "enabled");
+		cfg_error(l, "logwatch", "enabled", "nothing to watch: add files "
+		    "= /var/log/mail.log (or journal = yes)");
+	}
 	for (size_t i = 0; i < c->dnsbl.nzones; i++) {
 		struct cfg_zone		*z = &c->dnsbl.zones[i];
 		const struct zone_preset *p = NULL;
@@ -1399,4 +1460,11 @@ cfg_dump(const struct cfg *c, FILE *out)
 	for (size_t i = 0; i < c->firewall.nports; i++)
 		fprintf(out, " %u", c->firewall.ports[i]);
 	fprintf(out, "\n");
+	fprintf(out, "\n[logwatch]\nenabled = %s\n", c->logwatch.enabled ?
+	    "yes" : "no");
+	for (size_t i = 0; i < c->logwatch.nfiles; i++)
+		fprintf(out, "files = %s\n", c->logwatch.files[i]);
+	fprintf(out, "journal = %s\npatterns = %s\npoll_interval = %llums\n",
+	    c->logwatch.journal ? "yes" : "no", c->logwatch.patterns,
+	    (unsigned long long)c->logwatch.poll_interval_ms);
 }

@@ -31,6 +31,7 @@
 #define CFG_MAX_PORTS		8	/* submission ports */
 #define CFG_MAX_FW_PORTS	32	/* [firewall] ports */
 #define CFG_MAX_FW_TABLE	32	/* [firewall] table name bytes */
+#define CFG_MAX_LOGFILES	32	/* [logwatch] files */
 
 /* What a DNSBL return code means. */
 enum dnsbl_class {
@@ -175,6 +176,16 @@ struct cfg {
 		size_t		 nports;	/* 0 = every TCP port ("all") */
 		int32_t		 priority;	/* input hook priority, default -10 */
 	} firewall;
+	/* Log watching (sources/logwatch.h): failures in mail logs become
+	   login-guard observations. */
+	struct {
+		bool		 enabled;		/* default no */
+		const char	*files[CFG_MAX_LOGFILES];	/* absolute paths */
+		size_t		 nfiles;
+		bool		 journal;		/* default no */
+		const char	*patterns;		/* set names, default "all"; checked by logwatch */
+		uint64_t	 poll_interval_ms;	/* default 1s, 100ms..60s */
+	} logwatch;
 };
 
 /* Reads and validates path. On success *cfg_r is a new cfg; on failure

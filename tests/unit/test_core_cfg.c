@@ -30,7 +30,7 @@ static const struct {
 	/* an unknown section is reported once, at its [section] line */
 	{ "\n[foo]\na = 1\nb = 2\n",
 	  "t.conf:2: unknown section [foo] (daemon, policy, authpolicy, admin, "
-	  "store, dnsbl, dnsbl:NAME, lists, login or firewall)" },
+	  "store, dnsbl, dnsbl:NAME, lists, login, firewall or logwatch)" },
 	/* [firewall]: the table name ends up in nft commands */
 	{ "[firewall]\ntable = mail;flush ruleset\n",
 	  "t.conf:2: firewall: table: \"mail;flush ruleset\" is not valid "
@@ -50,6 +50,19 @@ static const struct {
 	  "whole number from -1000 to 1000 (filter is 0))" },
 	{ "[firewall]\nenabled = yes\ntable = mw_2\nports = all\n"
 	  "priority = -150\n", NULL },
+	/* [logwatch] */
+	{ "[logwatch]\nfiles = /var/log/mail.log mail.err\n",
+	  "t.conf:2: logwatch: files: \"mail.err\" is not an absolute path "
+	  "(e.g. /var/log/mail.log)" },
+	{ "[logwatch]\nfiles = /var/log/mail.log\nfiles = /var/log/mail.log\n",
+	  "t.conf:3: logwatch: files: \"/var/log/mail.log\" is listed twice" },
+	{ "[logwatch]\npoll_interval = 50ms\n",
+	  "t.conf:2: logwatch: poll_interval: is shorter than 100ms" },
+	{ "[logwatch]\nenabled = yes\n",
+	  "t.conf:2: logwatch: enabled: nothing to watch: add files = "
+	  "/var/log/mail.log (or journal = yes)" },
+	{ "[logwatch]\nenabled = yes\nfiles = /var/log/mail.log /var/log/mail.err\n"
+	  "files = /var/log/dovecot.log\npatterns = postfix dovecot\n", NULL },
 	/* [authpolicy] */
 	{ "[authpolicy]\nhash_truncate = 257\n",
 	  "t.conf:2: authpolicy: hash_truncate: \"257\" is not valid (expected "
