@@ -283,3 +283,16 @@ store_ban_source_parse(const char *name, enum store_ban_source *s_r)
 	}
 	return -1;
 }
+
+int
+store_logpos_get(struct store *st, const char *name, struct store_logpos *pos_r)
+{
+	return st->backend->logpos_get(st, name, pos_r);
+}
+
+int
+store_logpos_put(struct store *st, const char *name,
+    const struct store_logpos *pos)
+{
+	return st->backend->logpos_put(st, name, pos);
+}

@@ -206,6 +206,25 @@ int	 store_weak_put(struct store *st, const char *account, int64_t since)
 int	 store_weak_get(struct store *st, const char *account, int64_t *since_r)
 	    MW_MUST_CHECK;
 
+/* Log positions (logwatch): where reading a followed log stopped, by
+   name (the file's path, or "journal"). Written before the lines read
+   are handed on: a restart resumes after them, never before. */
+#define STORE_CURSOR_MAX	512	/* bytes of a journal cursor */
+
+struct store_logpos {
+	uint64_t	 inode;		/* files: the inode read */
+	uint64_t	 offset;	/* files: bytes of whole lines read */
+	char		 cursor[STORE_CURSOR_MAX];	/* journal; "" for files */
+	int64_t		 updated;	/* unix s */
+};
+
+/* 1 found (*pos_r filled), 0 none, -1 error. */
+int	 store_logpos_get(struct store *st, const char *name,
+	    struct store_logpos *pos_r) MW_MUST_CHECK;
+/* Insert or replace; durable when it returns 0. */
+int	 store_logpos_put(struct store *st, const char *name,
+	    const struct store_logpos *pos) MW_MUST_CHECK;
+
 void	 store_get_stats(struct store *st, struct store_stats *stats_r);
 /* The last error text of the backend (for log lines). */
 const char *store_last_error(struct store *st);

@@ -59,6 +59,11 @@ struct store_backend {
 	int	(*weak_put)(struct store *st, const char *account, int64_t since);
 	int	(*weak_get)(struct store *st, const char *account,
 		    int64_t *since_r);
+	/* logwatch positions (store.h) */
+	int	(*logpos_get)(struct store *st, const char *name,
+		    struct store_logpos *pos_r);
+	int	(*logpos_put)(struct store *st, const char *name,
+		    const struct store_logpos *pos);
 };
 
 struct store {

@@ -100,6 +100,18 @@ static const struct store_migration store_migrations[] = {
 	"	since		INTEGER NOT NULL\n"
 	") WITHOUT ROWID;\n"
 	"CREATE INDEX events_account ON events(account, time_ms);\n" },
+	{ 3, "log positions",
+	/* Where logwatch stopped reading each followed log: a file by path
+	   (inode, offset), the systemd journal by its cursor (name
+	   "journal"). Written before the lines are handed on, so a restart
+	   never counts a line twice. */
+	"CREATE TABLE log_positions (\n"
+	"	name		TEXT NOT NULL PRIMARY KEY,	-- path, or journal\n"
+	"	inode		INTEGER NOT NULL,\n"
+	"	offset		INTEGER NOT NULL,	-- bytes of whole lines read\n"
+	"	cursor		TEXT NOT NULL,	-- journal cursor, '' for files\n"
+	"	updated		INTEGER NOT NULL	-- unix s\n"
+	") WITHOUT ROWID;\n" },
 };
 
 static int

@@ -96,11 +96,15 @@ enum sq_login_stmt {
 	SQL_N
 };
 
+/* logwatch's positions (loop connection). */
+enum sq_logpos_stmt { SQP_GET, SQP_PUT, SQP_N };
+
 struct sq_store {
 	sqlite3		*db;
 	char		*path;
 	sqlite3_stmt	*stmt[SQ_LOOP_N];
 	sqlite3_stmt	*lstmt[SQL_N];
+	sqlite3_stmt	*pstmt[SQP_N];
 	struct sq_writer w;
 };
 
@@ -130,6 +134,13 @@ static const char *const sq_loop_sql[SQ_LOOP_N] = {
 	[SQ_BEGIN] = "BEGIN IMMEDIATE",
 	[SQ_COMMIT] = "COMMIT",
 	[SQ_ROLLBACK] = "ROLLBACK",
+};
+
+static const char *const sq_logpos_sql[SQP_N] = {
+	[SQP_GET] = "SELECT inode, offset, cursor, updated FROM log_positions "
+	    "WHERE name = ?1",
+	[SQP_PUT] = "INSERT OR REPLACE INTO log_positions (name, inode, offset, "
+	    "cursor, updated) VALUES (?1, ?2, ?3, ?4, ?5)",
 };
 
 static const char *const sq_login_sql[SQL_N] = {
@@ -1357,6 +1368,62 @@ sq_writer_stop(struct sq_writer *w)
 	pthread_mutex_destroy(&w->mu);
 }
 
+static int
+store_sqlite_logpos_get(struct store *st, const char *name,
+    struct store_logpos *pos_r)
+{
+	struct sq_store	*s = sq(st);
+	sqlite3_stmt	*stmt = s->pstmt[SQP_GET];
+	int		 rc, found = 0;
+
+	if (sq_bind_text(stmt, 1, name) != SQLITE_OK) {
+		sq_reset(stmt);
+		return sq_fail(st, "reading a log position");
+	}
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		int64_t inode = sqlite3_column_int64(stmt, 0);
+		int64_t offset = sqlite3_column_int64(stmt, 1);
+
+		memset(pos_r, 0, sizeof(*pos_r));
+		pos_r->inode = (uint64_t)inode;
+		pos_r->offset = offset > 0 ? (uint64_t)offset : 0;
+		(void)snprintf(pos_r->cursor, sizeof(pos_r->cursor), "%s",
+		    sq_column_text(stmt, 2));
+		pos_r->updated = sqlite3_column_int64(stmt, 3);
+		found = 1;
+		rc = SQLITE_DONE;
+	}
+	sq_reset(stmt);
+	if (rc != SQLITE_DONE)
+		return sq_fail(st, "reading a log position");
+	return found;
+}
+
+static int
+store_sqlite_logpos_put(struct store *st, const char *name,
+    const struct store_logpos *pos)
+{
+	struct sq_store	*s = sq(st);
+	sqlite3_stmt	*stmt = s->pstmt[SQP_PUT];
+
+	if (pos->offset > INT64_MAX || strlen(pos->cursor) >= STORE_CURSOR_MAX) {
+		store_set_error(st, "saving a log position: value out of range");
+		return -1;
+	}
+	/* inode bits are kept as they are (a 64-bit inode may read back
+	   negative in SQLite; the cast back restores it) */
+	if (sq_bind_text(stmt, 1, name) != SQLITE_OK ||
+	    sq_bind_i64(stmt, 2, (int64_t)pos->inode) != SQLITE_OK ||
+	    sq_bind_i64(stmt, 3, (int64_t)pos->offset) != SQLITE_OK ||
+	    sq_bind_text(stmt, 4, pos->cursor) != SQLITE_OK ||
+	    sq_bind_i64(stmt, 5, pos->updated) != SQLITE_OK ||
+	    sq_exec(stmt) != SQLITE_OK) {
+		sq_reset(stmt);
+		return sq_fail(st, "saving a log position");
+	}
+	return 0;
+}
+
 static void
 store_sqlite_close(struct store *st)
 {
@@ -1367,6 +1434,7 @@ store_sqlite_close(struct store *st)
 	sq_writer_stop(&s->w);
 	sq_finalize(s->stmt, SQ_LOOP_N);
 	sq_finalize(s->lstmt, SQL_N);
+	sq_finalize(s->pstmt, SQP_N);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
@@ -1389,6 +1457,8 @@ store_sqlite_open(struct store *st, const struct cfg *cfg, char **error_r)
 	    SQ_LOOP_N, error_r) < 0 ||
 	    sq_prepare(s->db, s->path, s->lstmt, sq_login_sql,
 	    SQL_N, error_r) < 0 ||
+	    sq_prepare(s->db, s->path, s->pstmt, sq_logpos_sql,
+	    SQP_N, error_r) < 0 ||
 	    sq_writer_start(&s->w, cfg, error_r) < 0) {
 		store_sqlite_close(st);
 		return -1;
@@ -1420,6 +1490,8 @@ const struct store_backend store_backend_sqlite = {
 	.login_net_query = store_sqlite_login_net_query,
 	.escalation_get = store_sqlite_escalation_get,
 	.escalation_put = store_sqlite_escalation_put,
+	.logpos_get = store_sqlite_logpos_get,
+	.logpos_put = store_sqlite_logpos_put,
 	.weak_put = store_sqlite_weak_put,
 	.weak_get = store_sqlite_weak_get,
 };

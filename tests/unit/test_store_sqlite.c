@@ -437,7 +437,7 @@ test_schema_version_set(void **state)
 	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
 	/* The newest migration (2: login guard, issue 3) is applied. */
 	assert_int_equal(sqlite3_column_int(stmt, 0), store_schema_version());
-	assert_true(store_schema_version() >= 2);
+	assert_true(store_schema_version() >= 3);
 	sqlite3_finalize(stmt);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
 	    &stmt, NULL), SQLITE_OK);
@@ -1105,6 +1105,36 @@ test_reopen_persistence(void **state)
 	free(r);
 }
 
+/* logwatch positions: absent, put, replaced, 64-bit inode bits, journal
+   cursor, all surviving a reopen. */
+static void
+test_logpos_round_trip(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_logpos	 p = { .inode = 0xfedcba9876543210ull,
+	    .offset = 123456789012ull, .updated = 1795435200 }, got;
+	struct store_logpos	 j = { .updated = 7 };
+
+	assert_int_equal(store_logpos_get(f->st, "/var/log/mail.log", &got), 0);
+	assert_int_equal(store_logpos_put(f->st, "/var/log/mail.log", &p), 0);
+	(void)snprintf(j.cursor, sizeof(j.cursor), "s=0123;i=4a;b=89ab;m=1;t=5;x=6");
+	assert_int_equal(store_logpos_put(f->st, "journal", &j), 0);
+	store_reopen(f);
+	assert_int_equal(store_logpos_get(f->st, "/var/log/mail.log", &got), 1);
+	assert_true(got.inode == p.inode);
+	assert_true(got.offset == p.offset);
+	assert_int_equal(got.updated, p.updated);
+	assert_string_equal(got.cursor, "");
+	p.offset = 42;
+	p.inode = 7;
+	assert_int_equal(store_logpos_put(f->st, "/var/log/mail.log", &p), 0);
+	assert_int_equal(store_logpos_get(f->st, "/var/log/mail.log", &got), 1);
+	assert_true(got.offset == 42 && got.inode == 7);
+	assert_int_equal(store_logpos_get(f->st, "journal", &got), 1);
+	assert_string_equal(got.cursor, "s=0123;i=4a;b=89ab;m=1;t=5;x=6");
+	assert_int_equal(store_logpos_get(f->st, "/var/log/other.log", &got), 0);
+}
+
 /* kill -9 right after an acknowledged put: the ban is there. */
 static void
 test_durable_after_sigkill(void **state)
@@ -1189,6 +1219,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_events_queue_full_drops,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_logpos_round_trip, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_reopen_persistence, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_durable_after_sigkill,
