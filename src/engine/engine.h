@@ -235,6 +235,48 @@ struct engine_login_stats {
 void	 engine_login_get_stats(struct engine *e,
 	    struct engine_login_stats *stats_r);
 
+/* What the login guard holds about one account now (in memory; its
+   history is in the store: store_login_net_query, store_alert_query,
+   events by account). */
+struct engine_account {
+	const char	*account;
+	uint32_t	 window_s;
+	uint32_t	 failures, addresses;	/* in the window */
+	bool		 under_attack;
+	int64_t		 attacked_since;	/* 0: not under attack */
+	int64_t		 last_failure, last_success;	/* 0: none seen */
+};
+
+typedef bool engine_account_fn(void *ctx, const struct engine_account *a);
+
+/* false when the account is not tracked (*a_r zeroed but for account
+   and window_s). */
+bool	 engine_account_get(struct engine *e, const char *account,
+	    struct engine_account *a_r);
+/* Accounts with failures in the window, in no order; fn false stops. */
+void	 engine_account_walk(struct engine *e, engine_account_fn *fn,
+	    void *ctx);
+
+/* The login guard's view of address a (mailward check). */
+struct engine_login_explain {
+	uint32_t		 window_s;
+	uint32_t		 failures, accounts;	/* of the address, in the window */
+	struct mw_cidr		 network;		/* its /24 or /64 */
+	uint32_t		 net_failures, net_accounts;
+	int64_t			 last_seen;		/* 0: not tracked */
+	bool			 has_escalation;
+	struct store_escalation	 escalation;
+};
+
+void	 engine_login_explain(struct engine *e, const struct mw_addr *a,
+	    struct engine_login_explain *x_r);
+
+/* Acknowledges alert id for peer by ("uid 1000"). 1 done, 0 no such
+   alert, -1 store error, -2 already acknowledged (*error_r says by whom
+   and when, in a). */
+int	 engine_alert_ack(struct engine *e, int64_t id, const char *by,
+	    struct mw_arena *a, const char **error_r) MW_MUST_CHECK;
+
 /* --- ban changes, for the firewall helper (enforce/) ----------------- */
 
 enum engine_ban_change { ENGINE_BAN_ADDED, ENGINE_BAN_REMOVED };

@@ -568,3 +568,139 @@ engine_login_get_stats(struct engine *e, struct engine_login_stats *s_r)
 	s_r->evicted = bs.evicted;
 	s_r->bytes = bs.bytes;
 }
+
+/* --- queries for the admin API ------------------------------------------- */
+
+static void
+login_account_from(const struct bf_account_info *i, struct engine_account *a)
+{
+	a->failures = i->failures;
+	a->addresses = i->addresses;
+	a->under_attack = i->under_attack;
+	a->attacked_since = i->attacked_since;
+	a->last_failure = i->last_failure;
+	a->last_success = i->last_success;
+}
+
+bool
+engine_account_get(struct engine *e, const char *account,
+    struct engine_account *a_r)
+{
+	struct engine_login	*l = engine_login_of(e);
+	struct bf_account_info	 i;
+
+	*a_r = (struct engine_account){ .account = account,
+	    .window_s = (uint32_t)l->cfg->login.window };
+	if (!bf_account_info(l->bf, account, (int64_t)time(NULL), &i))
+		return false;
+	login_account_from(&i, a_r);
+	return true;
+}
+
+struct login_walk {
+	engine_account_fn	*fn;
+	void			*ctx;
+	uint32_t		 window_s;
+};
+
+static bool
+login_walk_fn(void *ctx, const char *account, const struct bf_account_info *i)
+{
+	struct login_walk	*w = ctx;
+	struct engine_account	 a = { .account = account,
+	    .window_s = w->window_s };
+
+	login_account_from(i, &a);
+	return w->fn(w->ctx, &a);
+}
+
+void
+engine_account_walk(struct engine *e, engine_account_fn *fn, void *ctx)
+{
+	struct engine_login	*l = engine_login_of(e);
+	struct login_walk	 w = { fn, ctx, (uint32_t)l->cfg->login.window };
+
+	bf_account_walk(l->bf, (int64_t)time(NULL), login_walk_fn, &w);
+}
+
+void
+engine_login_explain(struct engine *e, const struct mw_addr *a,
+    struct engine_login_explain *x)
+{
+	struct engine_login	*l = engine_login_of(e);
+	struct bf_addr_info	 i;
+	struct mw_cidr		 host;
+	int			 found;
+
+	memset(x, 0, sizeof(*x));
+	x->window_s = (uint32_t)l->cfg->login.window;
+	(void)bf_addr_info(l->bf, a, (int64_t)time(NULL), &i);
+	x->failures = i.failures;
+	x->accounts = i.accounts;
+	x->network = i.network;
+	x->net_failures = i.net_failures;
+	x->net_accounts = i.net_accounts;
+	x->last_seen = i.last_seen;
+	mw_cidr_from_addr(a, 128, &host);
+	found = store_escalation_get(engine_store(e), &host, &x->escalation);
+	if (found < 0)
+		log_warn("login: reading the escalation of an address: %s",
+		    store_last_error(engine_store(e)));
+	x->has_escalation = found > 0;
+}
+
+struct login_ack_find {
+	bool		 found;
+	bool		 acked;
+	char		 by[64];
+	int64_t		 at;
+};
+
+static bool
+login_ack_find_fn(void *ctx, const struct store_alert *al)
+{
+	struct login_ack_find *f = ctx;
+
+	f->found = true;
+	f->acked = al->ack_at != 0;
+	f->at = al->ack_at;
+	(void)snprintf(f->by, sizeof(f->by), "%s", al->ack_by);
+	return false;
+}
+
+int
+engine_alert_ack(struct engine *e, int64_t id, const char *by,
+    struct mw_arena *a, const char **error_r)
+{
+	struct store		*st = engine_store(e);
+	struct store_alert_query q = { .all = true, .id = id, .limit = 1 };
+	struct login_ack_find	 f = { 0 };
+	int			 ret;
+
+	if (store_alert_query(st, &q, login_ack_find_fn, &f) < 0) {
+		log_error("login: alert %lld: %s", (long long)id,
+		    store_last_error(st));
+		*error_r = "the store could not be read (see the daemon log)";
+		return -1;
+	}
+	if (!f.found)
+		return 0;
+	if (f.acked) {
+		char when[32];
+		time_t t = (time_t)f.at;
+		struct tm tm;
+
+		(void)strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC",
+		    gmtime_r(&t, &tm));
+		*error_r = mw_arena_printf(a, "alert %lld was already "
+		    "acknowledged by %s at %s", (long long)id, f.by, when);
+		return -2;
+	}
+	if ((ret = store_alert_ack(st, id, by, (int64_t)time(NULL))) < 0) {
+		log_error("login: alert %lld: %s", (long long)id,
+		    store_last_error(st));
+		*error_r = "the store refused the change (see the daemon log)";
+		return -1;
+	}
+	return ret;
+}

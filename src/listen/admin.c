@@ -44,11 +44,14 @@ enum admin_methods {
 struct admin_route {
 	const char	*path;
 	unsigned	 methods;
-	void		(*fn)(struct admin_req *r);
+	void		(*fn)(struct admin_req *r);	/* a path ending in '/'
+							   takes an argument */
 };
 
 static void admin_route_allow(struct admin_req *r);
 static void admin_route_deny(struct admin_req *r);
+static void admin_route_account_name(struct admin_req *r);
+static void admin_route_alert_id(struct admin_req *r);
 
 static const struct admin_route admin_routes[] = {
 	{ "/api/v1/status",	ADMIN_GET,				admin_route_status },
@@ -58,6 +61,10 @@ static const struct admin_route admin_routes[] = {
 	{ "/api/v1/check",	ADMIN_GET,				admin_route_check },
 	{ "/api/v1/events",	ADMIN_GET,				admin_route_events },
 	{ "/api/v1/reload",	ADMIN_POST,				admin_route_reload },
+	{ "/api/v1/alerts",	ADMIN_GET,				admin_route_alerts },
+	{ "/api/v1/alerts/",	ADMIN_POST,				admin_route_alert_id },
+	{ "/api/v1/accounts",	ADMIN_GET,				admin_route_accounts },
+	{ "/api/v1/accounts/",	ADMIN_GET,				admin_route_account_name },
 };
 
 static void
@@ -85,6 +92,18 @@ static void
 admin_route_deny(struct admin_req *r)
 {
 	admin_route_list(r, STORE_LIST_DENY);
+}
+
+static void
+admin_route_account_name(struct admin_req *r)
+{
+	admin_route_account(r, r->path + strlen("/api/v1/accounts/"));
+}
+
+static void
+admin_route_alert_id(struct admin_req *r)
+{
+	admin_route_alert_ack(r, r->path + strlen("/api/v1/alerts/"));
 }
 
 static const char *
@@ -214,13 +233,19 @@ admin_on_request(struct evhttp_request *req, void *arg)
 		    "/api/v1/... (see docs/admin-api.md)");
 		goto out;
 	}
-	for (size_t i = 0; i < MW_N_ELEMENTS(admin_routes); i++)
-		if (strcmp(admin_routes[i].path, r.path) == 0)
-			route = &admin_routes[i];
+	for (size_t i = 0; i < MW_N_ELEMENTS(admin_routes); i++) {
+		const struct admin_route *rt = &admin_routes[i];
+		size_t len = strlen(rt->path);
+
+		if (rt->path[len - 1] == '/' ? strncmp(rt->path, r.path, len) == 0 &&
+		    r.path[len] != '\0' : strcmp(rt->path, r.path) == 0)
+			route = rt;
+	}
 	if (route == NULL) {
 		admin_reply_error(req, 404, mw_arena_printf(r.a, "no such API "
 		    "route %s: the routes are /api/v1/status, bans, lists/allow, "
-		    "lists/deny, check, events and reload",
+		    "lists/deny, check, events, reload, alerts, alerts/ID/ack, "
+		    "accounts and accounts/NAME",
 		    mw_sanitize(r.a, mw_slice_from_cstr(r.path), 80)));
 		goto out;
 	}

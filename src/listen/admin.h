@@ -38,6 +38,9 @@ struct engine;
 #define ADMIN_BANS_LIMIT_MAX	100000
 #define ADMIN_EVENTS_LIMIT	100	/* GET /events default limit */
 #define ADMIN_EVENTS_LIMIT_MAX	10000
+#define ADMIN_LOGIN_LIMIT	100	/* GET /alerts, /accounts default limit */
+#define ADMIN_LOGIN_LIMIT_MAX	10000
+#define ADMIN_ACCOUNT_MAX	256	/* bytes of an account name */
 
 /* What the daemon adds to the server. */
 struct admin_hooks {
@@ -120,6 +123,20 @@ int	 admin_parse_net_query(const char *query, const char *name,
 	    const char **error_r) MW_MUST_CHECK;
 
 /* GET /api/v1/events?since=&until=&address=&limit= */
+/* GET /api/v1/alerts[?all=1][&limit=N]. */
+int	 admin_parse_alerts_query(const char *query, struct mw_arena *a,
+	    struct store_alert_query *q, const char **error_r) MW_MUST_CHECK;
+/* GET /api/v1/accounts[?limit=N]. */
+int	 admin_parse_accounts_query(const char *query, struct mw_arena *a,
+	    size_t *limit_r, const char **error_r) MW_MUST_CHECK;
+/* The account name of /api/v1/accounts/NAME from the path after the
+   prefix (percent-encoded): decoded into a, printable, 1 to
+   ADMIN_ACCOUNT_MAX bytes. */
+int	 admin_parse_account_path(const char *tail, struct mw_arena *a,
+	    const char **account_r, const char **error_r) MW_MUST_CHECK;
+/* The id of /api/v1/alerts/ID/ack from the path after the prefix. */
+int	 admin_parse_alert_ack_path(const char *tail, struct mw_arena *a,
+	    int64_t *id_r, const char **error_r) MW_MUST_CHECK;
 int	 admin_parse_events_query(const char *query, struct mw_arena *a,
 	    struct store_event_query *q, const char **error_r) MW_MUST_CHECK;
 
@@ -127,5 +144,7 @@ int	 admin_parse_events_query(const char *query, struct mw_arena *a,
 json_t	*admin_json_text(const char *s);
 /* BAN as the API prints it (docs/admin-api.md). */
 json_t	*admin_ban_json(const struct store_ban *b);
+/* ALERT of docs/admin-api.md (evidence parsed back into an object). */
+json_t	*admin_alert_json(const struct store_alert *al);
 
 #endif

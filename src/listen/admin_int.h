@@ -54,6 +54,12 @@ void	 admin_route_list(struct admin_req *r, enum store_list list);
 void	 admin_route_check(struct admin_req *r);
 void	 admin_route_events(struct admin_req *r);
 void	 admin_route_reload(struct admin_req *r);
+/* Login guard; tail: the path after "/api/v1/accounts/" or
+   "/api/v1/alerts/". */
+void	 admin_route_alerts(struct admin_req *r);
+void	 admin_route_alert_ack(struct admin_req *r, const char *tail);
+void	 admin_route_accounts(struct admin_req *r);
+void	 admin_route_account(struct admin_req *r, const char *tail);
 
 /* Cancels every /check still waiting (server shutdown). */
 void	 admin_checks_cancel_all(struct admin_server *as);

@@ -491,6 +491,117 @@ out:
 	return ret;
 }
 
+int
+admin_parse_alerts_query(const char *query, struct mw_arena *a,
+    struct store_alert_query *aq, const char **error_r)
+{
+	static const char *const known[] = { "all", "limit", NULL };
+	struct evkeyvalq	 q;
+	struct evkeyval		*kv;
+	uint64_t		 n;
+	int			 ret = -1;
+
+	*aq = (struct store_alert_query){ .limit = ADMIN_LOGIN_LIMIT };
+	if (admin_query_split(query, known, "all, limit", &q, a, error_r) < 0)
+		return -1;
+	TAILQ_FOREACH(kv, &q, next) {
+		if (strcmp(kv->key, "all") == 0) {
+			if (strcmp(kv->value, "1") != 0 &&
+			    strcmp(kv->value, "0") != 0) {
+				*error_r = mw_arena_printf(a, "all: \"%s\" is not "
+				    "0 or 1", admin_quote(a, kv->value,
+				    strlen(kv->value)));
+				goto out;
+			}
+			aq->all = kv->value[0] == '1';
+		} else {
+			if (admin_query_number("limit", kv->value, 1,
+			    ADMIN_LOGIN_LIMIT_MAX, a, &n, error_r) < 0)
+				goto out;
+			aq->limit = (size_t)n;
+		}
+	}
+	ret = 0;
+out:
+	evhttp_clear_headers(&q);
+	return ret;
+}
+
+int
+admin_parse_accounts_query(const char *query, struct mw_arena *a,
+    size_t *limit_r, const char **error_r)
+{
+	static const char *const known[] = { "limit", NULL };
+	struct evkeyvalq	 q;
+	struct evkeyval		*kv;
+	uint64_t		 n;
+	int			 ret = 0;
+
+	*limit_r = ADMIN_LOGIN_LIMIT;
+	if (admin_query_split(query, known, "limit", &q, a, error_r) < 0)
+		return -1;
+	if ((kv = TAILQ_FIRST(&q)) != NULL) {
+		if (admin_query_number("limit", kv->value, 1,
+		    ADMIN_LOGIN_LIMIT_MAX, a, &n, error_r) < 0)
+			ret = -1;
+		else
+			*limit_r = (size_t)n;
+	}
+	evhttp_clear_headers(&q);
+	return ret;
+}
+
+int
+admin_parse_account_path(const char *tail, struct mw_arena *a,
+    const char **account_r, const char **error_r)
+{
+	size_t	 len = strlen(tail), dlen = 0;
+	char	*dec;
+
+	if (len == 0)
+		return admin_fail(error_r, "the account name is missing: use "
+		    "/api/v1/accounts/NAME (percent-encoded)");
+	if (len > ADMIN_ACCOUNT_MAX * 3)
+		return admin_fail(error_r, "the account name is longer than "
+		    "256 bytes");
+	if (strchr(tail, '/') != NULL)
+		return admin_fail(error_r, "the account name contains \"/\": "
+		    "percent-encode it as %2F");
+	if ((dec = evhttp_uridecode(tail, 0, &dlen)) == NULL)
+		return admin_fail(error_r, "the account name is not valid "
+		    "percent-encoding");
+	if (dlen == 0 || dlen > ADMIN_ACCOUNT_MAX || strlen(dec) != dlen ||
+	    !mw_slice_is_printable((struct mw_slice){ dec, dlen })) {
+		free(dec);
+		return admin_fail(error_r, "the account name must be 1 to 256 "
+		    "bytes of printable text");
+	}
+	*account_r = mw_arena_strdup(a, dec);
+	free(dec);
+	return 0;
+}
+
+int
+admin_parse_alert_ack_path(const char *tail, struct mw_arena *a,
+    int64_t *id_r, const char **error_r)
+{
+	const char	*slash = strchr(tail, '/');
+	uint64_t	 id;
+
+	if (slash == NULL || strcmp(slash, "/ack") != 0)
+		return admin_fail(error_r, "use POST /api/v1/alerts/ID/ack to "
+		    "acknowledge an alert");
+	if (mw_slice_to_u64((struct mw_slice){ tail, (size_t)(slash - tail) },
+	    INT64_MAX, &id) < 0 || id == 0) {
+		*error_r = mw_arena_printf(a, "alert id \"%s\" is not a number "
+		    "from 1 (mailward alerts --all lists the ids)",
+		    admin_quote(a, tail, (size_t)(slash - tail)));
+		return -1;
+	}
+	*id_r = (int64_t)id;
+	return 0;
+}
+
 /* --- records ------------------------------------------------------------ */
 
 json_t *
@@ -511,6 +622,30 @@ admin_json_text(const char *s)
 	v = json_string(copy);
 	free(copy);
 	return v != NULL ? v : json_string("");
+}
+
+json_t *
+admin_alert_json(const struct store_alert *al)
+{
+	char	 addr[MW_ADDR_STRLEN];
+	json_t	*ev = json_loads(al->evidence != NULL ? al->evidence : "", 0, NULL);
+
+	if (ev == NULL || !json_is_object(ev)) {
+		json_decref(ev);
+		ev = json_object();	/* a store edited by hand */
+	}
+	return json_pack("{s:I, s:I, s:o, s:s, s:o, s:o, s:o, s:o, s:o}",
+	    "id", (json_int_t)al->id,
+	    "time", (json_int_t)al->time,
+	    "account", admin_json_text(al->account),
+	    "address", mw_addr_format(&al->addr, addr, sizeof(addr)),
+	    "kind", admin_json_text(al->kind),
+	    "reason", admin_json_text(al->reason),
+	    "evidence", ev,
+	    "acknowledged_by", al->ack_at != 0 ?
+		admin_json_text(al->ack_by) : json_null(),
+	    "acknowledged_at", al->ack_at != 0 ?
+		json_integer((json_int_t)al->ack_at) : json_null());
 }
 
 json_t *

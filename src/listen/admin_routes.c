@@ -131,6 +131,27 @@ admin_route_status(struct admin_req *r)
 	    "events_written", (json_int_t)ss.events_written,
 	    "events_dropped", (json_int_t)ss.events_dropped,
 	    "write_errors", (json_int_t)ss.write_errors));
+	{
+		struct engine_login_stats ls;
+
+		engine_login_get_stats(as->e, &ls);
+		json_object_set_new(o, "login", json_pack("{s:I, s:I, s:I, "
+		    "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		    "checks", (json_int_t)ls.checks,
+		    "tarpits", (json_int_t)ls.tarpits,
+		    "rejects", (json_int_t)ls.rejects,
+		    "failures", (json_int_t)ls.failures,
+		    "successes", (json_int_t)ls.successes,
+		    "repeats", (json_int_t)ls.repeats,
+		    "bans", (json_int_t)ls.bans,
+		    "alerts", (json_int_t)ls.alerts,
+		    "addresses", (json_int_t)ls.addresses,
+		    "networks", (json_int_t)ls.networks,
+		    "accounts", (json_int_t)ls.accounts,
+		    "pairs", (json_int_t)ls.pairs,
+		    "evicted", (json_int_t)ls.evicted,
+		    "bytes", (json_int_t)ls.bytes));
+	}
 	if (as->hooks.status != NULL)
 		as->hooks.status(as->hooks.ctx, o);
 	if (json_object_get(o, "listeners") == NULL)
@@ -459,6 +480,29 @@ admin_dnsbl_step(struct admin_server *as, const struct engine_explain *x)
 	    "degraded", x->dnsbl.degraded ? 1 : 0, "zones", zones);
 }
 
+/* The login guard's view of the address (its windows, escalation). */
+static json_t *
+admin_login_explain_json(struct admin_server *as, const struct mw_addr *a)
+{
+	struct engine_login_explain	 lx;
+	char				 net[MW_CIDR_STRLEN];
+
+	engine_login_explain(as->e, a, &lx);
+	return json_pack("{s:I, s:I, s:I, s:o, s:s, s:I, s:I, s:o}",
+	    "window", (json_int_t)lx.window_s,
+	    "failures", (json_int_t)lx.failures,
+	    "accounts", (json_int_t)lx.accounts,
+	    "last_seen", lx.last_seen != 0 ?
+		json_integer((json_int_t)lx.last_seen) : json_null(),
+	    "network", mw_cidr_format(&lx.network, net, sizeof(net)),
+	    "network_failures", (json_int_t)lx.net_failures,
+	    "network_accounts", (json_int_t)lx.net_accounts,
+	    "escalation", lx.has_escalation ? json_pack("{s:I, s:I, s:I}",
+		"level", (json_int_t)lx.escalation.level,
+		"bans", (json_int_t)lx.escalation.bans,
+		"last_ban", (json_int_t)lx.escalation.last_ban) : json_null());
+}
+
 static json_t *
 admin_explain_json(struct admin_server *as, const struct engine_explain *x)
 {
@@ -477,7 +521,7 @@ admin_explain_json(struct admin_server *as, const struct engine_explain *x)
 	}
 	json_array_append_new(steps, ban);
 	json_array_append_new(steps, admin_dnsbl_step(as, x));
-	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o}",
+	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}",
 	    "address", mw_addr_format(&x->addr, addr, sizeof(addr)),
 	    "verdict", verdict_kind_name(x->verdict.kind),
 	    "decided_by", verdict_by_name(x->verdict.by),
@@ -486,7 +530,8 @@ admin_explain_json(struct admin_server *as, const struct engine_explain *x)
 	    "text", x->verdict.text != NULL ?
 		admin_json_text(x->verdict.text) : json_null(),
 	    "reason", admin_json_text(x->verdict.reason),
-	    "steps", steps);
+	    "steps", steps,
+	    "login", admin_login_explain_json(as, &x->addr));
 }
 
 static void
@@ -668,6 +713,294 @@ admin_route_reload(struct admin_req *r)
 	}
 	log_info("admin: reload by %s", r->peer);
 	o = json_pack("{s:b}", "reloaded", 1);
+	admin_reply(r->req, 200, o);
+	json_decref(o);
+}
+
+/* --- login guard: /api/v1/alerts, /api/v1/accounts ------------------------ */
+
+#define ADMIN_ACCOUNT_RECENT	20	/* events and alerts in GET /accounts/NAME */
+
+static const char *
+jstr_or(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s != NULL ? s : "";
+}
+
+static bool
+admin_alert_fn(void *ctx, const struct store_alert *al)
+{
+	json_array_append_new(ctx, admin_alert_json(al));
+	return true;
+}
+
+void
+admin_route_alerts(struct admin_req *r)
+{
+	struct store_alert_query q;
+	struct store		*st = engine_store(r->as->e);
+	const char		*error;
+	json_t			*alerts, *o;
+
+	if (admin_parse_alerts_query(r->query, r->a, &q, &error) < 0) {
+		admin_reply_error(r->req, 400, error);
+		return;
+	}
+	alerts = json_array();
+	if (store_alert_query(st, &q, admin_alert_fn, alerts) < 0) {
+		json_decref(alerts);
+		log_error("admin: alerts: %s", store_last_error(st));
+		admin_reply_error(r->req, 500, "the alerts could not be read "
+		    "(see the daemon log)");
+		return;
+	}
+	o = json_pack("{s:o}", "alerts", alerts);
+	admin_reply(r->req, 200, o);
+	json_decref(o);
+}
+
+void
+admin_route_alert_ack(struct admin_req *r, const char *tail)
+{
+	struct store_alert_query q = { .all = true, .limit = 1 };
+	struct store		*st = engine_store(r->as->e);
+	const char		*error;
+	json_t			*found, *o;
+	int			 ret;
+
+	if (admin_parse_alert_ack_path(tail, r->a, &q.id, &error) < 0) {
+		admin_reply_error(r->req, 404, error);
+		return;
+	}
+	if (admin_parse_empty_body(r->body, r->body_len, r->a, &error) < 0) {
+		admin_reply_error(r->req, 400, error);
+		return;
+	}
+	ret = engine_alert_ack(r->as->e, q.id, r->peer, r->a, &error);
+	if (ret == -2) {
+		admin_reply_error(r->req, 409, error);
+		return;
+	}
+	if (ret < 0) {
+		admin_reply_error(r->req, 500, error);
+		return;
+	}
+	if (ret == 0) {
+		admin_reply_error(r->req, 404, mw_arena_printf(r->a, "no such "
+		    "alert: %lld (mailward alerts --all lists them)",
+		    (long long)q.id));
+		return;
+	}
+	found = json_array();
+	if (store_alert_query(st, &q, admin_alert_fn, found) < 0 ||
+	    json_array_size(found) != 1) {
+		json_decref(found);
+		admin_reply_error(r->req, 500, "the alert was acknowledged but "
+		    "could not be read back (see the daemon log)");
+		return;
+	}
+	log_info("admin: alert %lld acknowledged by %s", (long long)q.id,
+	    r->peer);
+	{
+		struct store_event ev = {
+			.time_ms = admin_now_ms(), .listener = "admin",
+			.verdict = "ALERT_ACK",
+			.reason = mw_arena_printf(r->a, "alert %lld by %s",
+			    (long long)q.id, r->peer),
+			.account = jstr_or(json_array_get(found, 0), "account"),
+			.sender = "", .recipient = "",
+		};
+
+		if (mw_addr_parse(jstr_or(json_array_get(found, 0), "address"),
+		    &ev.addr) < 0)
+			memset(&ev.addr, 0, sizeof(ev.addr));
+		store_event_append(st, &ev);
+	}
+	o = json_pack("{s:O}", "alert", json_array_get(found, 0));
+	json_decref(found);
+	admin_reply(r->req, 200, o);
+	json_decref(o);
+}
+
+static json_t *
+admin_time_or_null(int64_t t)
+{
+	return t != 0 ? json_integer((json_int_t)t) : json_null();
+}
+
+struct admin_accounts {
+	struct engine_account	*v;
+	size_t			 n, cap;
+	struct mw_arena		*a;
+};
+
+static bool
+admin_accounts_fn(void *ctx, const struct engine_account *acc)
+{
+	struct admin_accounts *w = ctx;
+
+	if (w->n == w->cap) {
+		w->cap = w->cap == 0 ? 64 : mw_mul_size(w->cap, 2);
+		w->v = mw_realloc(w->v, mw_mul_size(w->cap, sizeof(*w->v)));
+	}
+	w->v[w->n] = *acc;
+	w->v[w->n].account = mw_arena_strdup(w->a, acc->account);
+	w->n++;
+	return true;
+}
+
+static int
+admin_accounts_cmp(const void *x, const void *y)
+{
+	const struct engine_account *a = x, *b = y;
+
+	if (a->failures != b->failures)
+		return a->failures > b->failures ? -1 : 1;
+	return strcmp(a->account, b->account);
+}
+
+static bool
+admin_count_fn(void *ctx, const struct store_alert *al)
+{
+	(void)al;
+	(*(size_t *)ctx)++;
+	return true;
+}
+
+void
+admin_route_accounts(struct admin_req *r)
+{
+	struct admin_accounts	 w = { .a = r->a };
+	struct store		*st = engine_store(r->as->e);
+	const char		*error;
+	size_t			 limit;
+	json_t			*list, *o;
+
+	if (admin_parse_accounts_query(r->query, r->a, &limit, &error) < 0) {
+		admin_reply_error(r->req, 400, error);
+		return;
+	}
+	engine_account_walk(r->as->e, admin_accounts_fn, &w);
+	if (w.n > 0)
+		qsort(w.v, w.n, sizeof(*w.v), admin_accounts_cmp);
+	list = json_array();
+	for (size_t i = 0; i < w.n && i < limit; i++) {
+		const struct engine_account *acc = &w.v[i];
+		struct store_alert_query q = { .account = acc->account,
+		    .limit = ADMIN_LOGIN_LIMIT_MAX };
+		size_t	 open = 0;
+		int64_t	 since;
+		int	 weak = store_weak_get(st, acc->account, &since);
+
+		if (weak < 0 ||
+		    store_alert_query(st, &q, admin_count_fn, &open) < 0) {
+			free(w.v);
+			json_decref(list);
+			log_error("admin: accounts: %s", store_last_error(st));
+			admin_reply_error(r->req, 500, "the store could not be "
+			    "read (see the daemon log)");
+			return;
+		}
+		json_array_append_new(list, json_pack("{s:o, s:I, s:I, s:b, "
+		    "s:o, s:o, s:o, s:b, s:I}",
+		    "account", admin_json_text(acc->account),
+		    "failures", (json_int_t)acc->failures,
+		    "addresses", (json_int_t)acc->addresses,
+		    "under_attack", acc->under_attack ? 1 : 0,
+		    "attacked_since", admin_time_or_null(acc->attacked_since),
+		    "last_failure", admin_time_or_null(acc->last_failure),
+		    "last_success", admin_time_or_null(acc->last_success),
+		    "weak_password", weak > 0 ? 1 : 0,
+		    "open_alerts", (json_int_t)open));
+	}
+	free(w.v);
+	o = json_pack("{s:I, s:o}", "window",
+	    (json_int_t)r->as->cfg->login.window, "accounts", list);
+	admin_reply(r->req, 200, o);
+	json_decref(o);
+}
+
+static bool
+admin_net_fn(void *ctx, const struct store_login_net *n)
+{
+	char net[MW_CIDR_STRLEN];
+
+	json_array_append_new(ctx, json_pack("{s:s, s:I, s:I, s:I}",
+	    "network", mw_cidr_format(&n->net, net, sizeof(net)),
+	    "first_success", (json_int_t)n->first_success,
+	    "last_success", (json_int_t)n->last_success,
+	    "successes", (json_int_t)n->successes));
+	return true;
+}
+
+void
+admin_route_account(struct admin_req *r, const char *tail)
+{
+	struct store		*st = engine_store(r->as->e);
+	struct engine_account	 acc;
+	struct store_event_query eq = { .limit = ADMIN_ACCOUNT_RECENT };
+	struct store_alert_query aq = { .all = true,
+	    .limit = ADMIN_ACCOUNT_RECENT };
+	const char		*account, *error;
+	json_t			*nets, *fails, *oks, *alerts, *o;
+	bool			 seen;
+	int64_t			 since = 0;
+	int			 weak;
+
+	if (admin_parse_account_path(tail, r->a, &account, &error) < 0) {
+		admin_reply_error(r->req, 400, error);
+		return;
+	}
+	if (r->query != NULL && r->query[0] != '\0') {
+		admin_reply_error(r->req, 400, "GET on an account takes no "
+		    "query parameters");
+		return;
+	}
+	seen = engine_account_get(r->as->e, account, &acc);
+	store_event_sync(st);	/* what was reported before is visible */
+	nets = json_array();
+	fails = json_array();
+	oks = json_array();
+	alerts = json_array();
+	eq.account = aq.account = account;
+	eq.verdict = "AUTH_FAIL";
+	if (store_login_net_query(st, account, 0, admin_net_fn, nets) < 0 ||
+	    store_event_query(st, &eq, admin_event_fn, fails) < 0 ||
+	    (eq.verdict = "AUTH_OK",
+	    store_event_query(st, &eq, admin_event_fn, oks) < 0) ||
+	    store_alert_query(st, &aq, admin_alert_fn, alerts) < 0 ||
+	    (weak = store_weak_get(st, account, &since)) < 0) {
+		json_decref(nets);
+		json_decref(fails);
+		json_decref(oks);
+		json_decref(alerts);
+		log_error("admin: account: %s", store_last_error(st));
+		admin_reply_error(r->req, 500, "the account history could not be "
+		    "read (see the daemon log)");
+		return;
+	}
+	seen = seen || json_array_size(nets) > 0 || json_array_size(fails) > 0 ||
+	    json_array_size(oks) > 0 || json_array_size(alerts) > 0;
+	o = json_pack("{s:o, s:b, s:I, s:b, s:o, s:{s:I, s:I}, s:o, s:o, "
+	    "s:o, s:o, s:o, s:o}",
+	    "account", admin_json_text(account),
+	    "seen", seen ? 1 : 0,
+	    "window", (json_int_t)acc.window_s,
+	    "under_attack", acc.under_attack ? 1 : 0,
+	    "attacked_since", admin_time_or_null(acc.attacked_since),
+	    "failures", "count", (json_int_t)acc.failures,
+	    "addresses", (json_int_t)acc.addresses,
+	    "last_failure", admin_time_or_null(acc.last_failure),
+	    "last_success", admin_time_or_null(acc.last_success),
+	    "networks", nets,
+	    "recent_failures", fails,
+	    "recent_successes", oks,
+	    "alerts", alerts);
+	json_object_set_new(o, "weak_password", weak > 0 ?
+	    json_pack("{s:b, s:I}", "flagged", 1, "since", (json_int_t)since) :
+	    json_pack("{s:b}", "flagged", 0));
 	admin_reply(r->req, 200, o);
 	json_decref(o);
 }

@@ -74,7 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	a = mw_arena_new(4096);
 	/* Query strings are C strings in evhttp: cut at the first NUL. */
 	text = mw_arena_strndup(a, (const char *)data + 1, size - 1);
-	switch (data[0] % 7) {
+	switch (data[0] % 11) {
 	case 0: {
 		struct admin_ban_req r;
 
@@ -113,18 +113,52 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 5: {
 		struct mw_cidr net;
 
-		ret = admin_parse_net_query(text, data[0] % 7 == 4 ? "address" :
-		    "network", data[0] % 7 == 4, a, &net, &error);
-		if (ret == 0 && data[0] % 7 == 4 && net.bits != 128)
+		ret = admin_parse_net_query(text, data[0] % 11 == 4 ? "address" :
+		    "network", data[0] % 11 == 4, a, &net, &error);
+		if (ret == 0 && data[0] % 11 == 4 && net.bits != 128)
 			abort();
 		break;
 	}
-	default: {
+	case 6: {
 		struct store_event_query q;
 
 		ret = admin_parse_events_query(text, a, &q, &error);
 		if (ret == 0 && (q.limit < 1 || q.limit > ADMIN_EVENTS_LIMIT_MAX ||
 		    (q.until_ms != 0 && q.since_ms > q.until_ms)))
+			abort();
+		break;
+	}
+	case 7: {
+		struct store_alert_query q;
+
+		ret = admin_parse_alerts_query(text, a, &q, &error);
+		if (ret == 0 && (q.limit < 1 || q.limit > ADMIN_LOGIN_LIMIT_MAX))
+			abort();
+		break;
+	}
+	case 8: {
+		size_t limit;
+
+		ret = admin_parse_accounts_query(text, a, &limit, &error);
+		if (ret == 0 && (limit < 1 || limit > ADMIN_LOGIN_LIMIT_MAX))
+			abort();
+		break;
+	}
+	case 9: {
+		const char *account;
+
+		ret = admin_parse_account_path(text, a, &account, &error);
+		if (ret == 0 && (account[0] == '\0' ||
+		    strlen(account) > ADMIN_ACCOUNT_MAX ||
+		    !mw_slice_is_printable(mw_slice_from_cstr(account))))
+			abort();
+		break;
+	}
+	default: {
+		int64_t id;
+
+		ret = admin_parse_alert_ack_path(text, a, &id, &error);
+		if (ret == 0 && id < 1)
 			abort();
 		break;
 	}

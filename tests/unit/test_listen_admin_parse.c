@@ -368,6 +368,124 @@ test_ban_json(void **state)
 	mw_arena_free(&a);
 }
 
+/* Login guard (issue 3): malformed first. */
+static void
+test_login_parse(void **state)
+{
+	struct mw_arena		*a = mw_arena_new(1024);
+	struct store_alert_query aq;
+	const char		*error = NULL, *account;
+	size_t			 limit;
+	int64_t			 id;
+	char			 longname[300 * 3 + 1];
+	static const struct { const char *tail; const char *want; } bad[] = {
+		{ "", "the account name is missing: use /api/v1/accounts/NAME "
+		  "(percent-encoded)" },
+		{ "a/b", "the account name contains \"/\": percent-encode it as "
+		  "%2F" },
+		{ "a%00b", "the account name must be 1 to 256 bytes of printable "
+		  "text" },
+		{ "%1b[31m", "the account name must be 1 to 256 bytes of "
+		  "printable text" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < MW_N_ELEMENTS(bad); i++) {
+		assert_int_equal(admin_parse_account_path(bad[i].tail, a,
+		    &account, &error), -1);
+		assert_string_equal(error, bad[i].want);
+	}
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(admin_parse_account_path(longname, a, &account,
+	    &error), -1);
+	longname[257] = '\0';
+	assert_int_equal(admin_parse_account_path(longname, a, &account,
+	    &error), -1);
+	longname[256] = '\0';
+	assert_int_equal(admin_parse_account_path(longname, a, &account,
+	    &error), 0);
+	assert_int_equal(admin_parse_account_path("alice%40example.org", a,
+	    &account, &error), 0);
+	assert_string_equal(account, "alice@example.org");
+	/* A stray % stays literal (evhttp_uridecode). */
+	assert_int_equal(admin_parse_account_path("100%zz", a, &account,
+	    &error), 0);
+	assert_string_equal(account, "100%zz");
+
+	assert_int_equal(admin_parse_alert_ack_path("12", a, &id, &error), -1);
+	assert_string_equal(error, "use POST /api/v1/alerts/ID/ack to "
+	    "acknowledge an alert");
+	assert_int_equal(admin_parse_alert_ack_path("12/ack/x", a, &id, &error),
+	    -1);
+	assert_int_equal(admin_parse_alert_ack_path("0/ack", a, &id, &error), -1);
+	assert_int_equal(admin_parse_alert_ack_path("-1/ack", a, &id, &error), -1);
+	assert_int_equal(admin_parse_alert_ack_path("99999999999999999999/ack",
+	    a, &id, &error), -1);
+	assert_string_equal(error, "alert id \"99999999999999999999\" is not a "
+	    "number from 1 (mailward alerts --all lists the ids)");
+	assert_int_equal(admin_parse_alert_ack_path("/ack", a, &id, &error), -1);
+	assert_int_equal(admin_parse_alert_ack_path("42/ack", a, &id, &error), 0);
+	assert_int_equal(id, 42);
+
+	assert_int_equal(admin_parse_alerts_query("all=2", a, &aq, &error), -1);
+	assert_string_equal(error, "all: \"2\" is not 0 or 1");
+	assert_int_equal(admin_parse_alerts_query("all=1&all=1", a, &aq, &error),
+	    -1);
+	assert_int_equal(admin_parse_alerts_query("limit=0", a, &aq, &error), -1);
+	assert_int_equal(admin_parse_alerts_query("since=1", a, &aq, &error), -1);
+	assert_string_equal(error, "unknown query parameter \"since\" (expected "
+	    "all, limit)");
+	assert_int_equal(admin_parse_alerts_query(NULL, a, &aq, &error), 0);
+	assert_false(aq.all);
+	assert_int_equal(aq.limit, 100);
+	assert_int_equal(admin_parse_alerts_query("all=1&limit=7", a, &aq,
+	    &error), 0);
+	assert_true(aq.all);
+	assert_int_equal(aq.limit, 7);
+
+	assert_int_equal(admin_parse_accounts_query("limit=10001", a, &limit,
+	    &error), -1);
+	assert_string_equal(error, "limit: \"10001\" is not a number from 1 to "
+	    "10000");
+	assert_int_equal(admin_parse_accounts_query("all=1", a, &limit, &error),
+	    -1);
+	assert_int_equal(admin_parse_accounts_query("", a, &limit, &error), 0);
+	assert_int_equal(limit, 100);
+	mw_arena_free(&a);
+}
+
+static void
+test_alert_json(void **state)
+{
+	struct store_alert	 al = { .id = 3, .time = 100, .account = "bob",
+	    .kind = "new_network", .reason = "r",
+	    .evidence = "{\"window\":600}", .ack_by = "", .ack_at = 0 };
+	json_t			*o;
+	char			*text;
+
+	(void)state;
+	assert_int_equal(mw_addr_parse("2001:db8::1", &al.addr), 0);
+	o = admin_alert_json(&al);
+	text = json_dumps(o, JSON_COMPACT);
+	assert_string_equal(text, "{\"id\":3,\"time\":100,\"account\":\"bob\","
+	    "\"address\":\"2001:db8::1\",\"kind\":\"new_network\",\"reason\":"
+	    "\"r\",\"evidence\":{\"window\":600},\"acknowledged_by\":null,"
+	    "\"acknowledged_at\":null}");
+	free(text);
+	json_decref(o);
+	/* A store edited by hand: the evidence is an empty object. */
+	al.evidence = "not json";
+	al.ack_by = "uid 0";
+	al.ack_at = 200;
+	o = admin_alert_json(&al);
+	text = json_dumps(o, JSON_COMPACT);
+	assert_non_null(strstr(text, "\"evidence\":{},\"acknowledged_by\":"
+	    "\"uid 0\",\"acknowledged_at\":200}"));
+	free(text);
+	json_decref(o);
+}
+
 int
 main(void)
 {
@@ -380,6 +498,8 @@ main(void)
 		cmocka_unit_test(test_net_query),
 		cmocka_unit_test(test_events_query),
 		cmocka_unit_test(test_ban_json),
+		cmocka_unit_test(test_login_parse),
+		cmocka_unit_test(test_alert_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -324,12 +324,161 @@ test_routes(void **state)
 	free(body);
 }
 
+static void
+auth(struct fixture *f, const char *addr, const char *account,
+    enum auth_phase phase)
+{
+	struct auth_observation o = { .source = "authpolicy",
+	    .service = "imap", .has_addr = true, .account = account,
+	    .phase = phase };
+
+	assert_int_equal(mw_addr_parse(addr, &o.addr), 0);
+	engine_auth_report(f->e, &o);
+}
+
+/* Login guard routes (issue 3): alerts, ack, accounts, check, status. */
+static void
+test_login_routes(void **state)
+{
+	struct fixture	*f = *state;
+	char		*body, want[160], path[64];
+	json_t		*o, *alerts;
+	json_int_t	 id;
+
+	/* grace: home network, then a success after three failures. */
+	auth(f, "192.0.2.40", "grace@example.org", AUTH_PHASE_SUCCESS);
+	for (int i = 0; i < 3; i++)
+		auth(f, "203.0.113.44", "grace@example.org", AUTH_PHASE_FAILURE);
+	auth(f, "203.0.113.44", "grace@example.org", AUTH_PHASE_SUCCESS);
+	auth(f, "203.0.113.45", "bob", AUTH_PHASE_FAILURE);
+
+	assert_int_equal(http(f, "GET", "/api/v1/alerts", NULL, &body), 200);
+	assert_non_null(o = json_loads(body, 0, NULL));
+	free(body);
+	alerts = json_object_get(o, "alerts");
+	assert_int_equal(json_array_size(alerts), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    alerts, 0), "kind")), "after_failures");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    alerts, 0), "account")), "grace@example.org");
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    json_array_get(alerts, 0), "evidence"), "address_failures")), 3);
+	assert_true(json_is_null(json_object_get(json_array_get(alerts, 0),
+	    "acknowledged_by")));
+	id = json_integer_value(json_object_get(json_array_get(alerts, 0), "id"));
+	json_decref(o);
+
+	/* Acknowledge: 200 with who, then 409; bad paths 404. */
+	snprintf(path, sizeof(path), "/api/v1/alerts/%lld/ack", (long long)id);
+	assert_int_equal(http(f, "POST", path, NULL, &body), 200);
+	snprintf(want, sizeof(want), "\"acknowledged_by\":\"uid %lu\"",
+	    (unsigned long)getuid());
+	assert_non_null(strstr(body, want));
+	free(body);
+	snprintf(want, sizeof(want), "admin: alert %lld acknowledged by uid %lu\n",
+	    (long long)id, (unsigned long)getuid());
+	assert_non_null(strstr(f->log, want));
+	assert_int_equal(http(f, "POST", path, NULL, &body), 409);
+	assert_non_null(strstr(body, "was already acknowledged by uid"));
+	free(body);
+	assert_int_equal(http(f, "POST", "/api/v1/alerts/999/ack", NULL, &body),
+	    404);
+	assert_non_null(strstr(body, "no such alert: 999"));
+	free(body);
+	assert_int_equal(http(f, "POST", "/api/v1/alerts/x1/ack", NULL, &body),
+	    404);
+	assert_non_null(strstr(body, "alert id \\\"x1\\\" is not a number"));
+	free(body);
+	assert_int_equal(http(f, "POST", "/api/v1/alerts/1/nack", NULL, &body),
+	    404);
+	free(body);
+	assert_int_equal(http(f, "GET", "/api/v1/alerts/1/ack", NULL, &body),
+	    405);
+	free(body);
+	assert_int_equal(http(f, "POST", path, "{\"x\":1}", &body), 400);
+	free(body);
+	/* Open alerts only by default; all=1 shows it again. */
+	assert_int_equal(http(f, "GET", "/api/v1/alerts", NULL, &body), 200);
+	assert_string_equal(body, "{\"alerts\":[]}\n");
+	free(body);
+	assert_int_equal(http(f, "GET", "/api/v1/alerts?all=1&limit=5", NULL,
+	    &body), 200);
+	assert_non_null(strstr(body, "\"acknowledged_at\":"));
+	free(body);
+	assert_int_equal(http(f, "GET", "/api/v1/alerts?all=yes", NULL, &body),
+	    400);
+	assert_non_null(strstr(body, "all: \\\"yes\\\" is not 0 or 1"));
+	free(body);
+
+	/* One account, percent-encoded. */
+	assert_int_equal(http(f, "GET", "/api/v1/accounts/grace%40example.org",
+	    NULL, &body), 200);
+	assert_non_null(o = json_loads(body, 0, NULL));
+	free(body);
+	assert_true(json_is_true(json_object_get(o, "seen")));
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(o,
+	    "failures"), "count")), 3);
+	assert_int_equal(json_array_size(json_object_get(o, "networks")), 2);
+	assert_int_equal(json_array_size(json_object_get(o, "recent_failures")), 3);
+	assert_int_equal(json_array_size(json_object_get(o, "recent_successes")), 2);
+	assert_int_equal(json_array_size(json_object_get(o, "alerts")), 1);
+	assert_true(json_is_false(json_object_get(json_object_get(o,
+	    "weak_password"), "flagged")));
+	assert_true(json_is_false(json_object_get(o, "under_attack")));
+	json_decref(o);
+	assert_int_equal(http(f, "GET", "/api/v1/accounts/nobody", NULL, &body),
+	    200);
+	assert_non_null(strstr(body, "\"seen\":false"));
+	free(body);
+	assert_int_equal(http(f, "GET", "/api/v1/accounts/a%00b", NULL, &body),
+	    400);
+	assert_non_null(strstr(body, "1 to 256 bytes of printable text"));
+	free(body);
+	assert_int_equal(http(f, "GET", "/api/v1/accounts/a/b", NULL, &body),
+	    400);
+	free(body);
+
+	/* The targeted accounts, most failures first. */
+	assert_int_equal(http(f, "GET", "/api/v1/accounts", NULL, &body), 200);
+	assert_non_null(o = json_loads(body, 0, NULL));
+	free(body);
+	assert_int_equal(json_integer_value(json_object_get(o, "window")), 600);
+	assert_int_equal(json_array_size(json_object_get(o, "accounts")), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(o, "accounts"), 0), "account")), "grace@example.org");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    json_object_get(o, "accounts"), 1), "account")), "bob");
+	json_decref(o);
+	assert_int_equal(http(f, "GET", "/api/v1/accounts?limit=1", NULL, &body),
+	    200);
+	assert_null(strstr(body, "\"bob\""));
+	free(body);
+	assert_int_equal(http(f, "GET", "/api/v1/accounts?limit=0", NULL, &body),
+	    400);
+	free(body);
+
+	/* check and status carry the login guard's view. */
+	assert_int_equal(http(f, "GET", "/api/v1/check?address=203.0.113.44",
+	    NULL, &body), 200);
+	assert_non_null(strstr(body, "\"login\":{\"window\":600,\"failures\":3,"
+	    "\"accounts\":1,"));
+	assert_non_null(strstr(body, "\"network\":\"203.0.113.0/24\","
+	    "\"network_failures\":4,\"network_accounts\":2,\"escalation\":null}"));
+	free(body);
+	assert_int_equal(http(f, "GET", "/api/v1/status", NULL, &body), 200);
+	assert_non_null(strstr(body, "\"login\":{\"checks\":0,\"tarpits\":0,"
+	    "\"rejects\":0,\"failures\":4,\"successes\":2,"));
+	free(body);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_socket, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_routes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_routes, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
