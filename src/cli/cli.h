@@ -133,6 +133,18 @@ int	 cmd_check(struct cli *c, int argc, char **argv);
 int	 cmd_events(struct cli *c, int argc, char **argv);
 int	 cmd_config(struct cli *c, int argc, char **argv);
 int	 cmd_reload(struct cli *c, int argc, char **argv);
+int	 cmd_account(struct cli *c, int argc, char **argv);
+int	 cmd_accounts(struct cli *c, int argc, char **argv);
+int	 cmd_alerts(struct cli *c, int argc, char **argv);
+
+/* Human forms of the login guard's replies (tests/unit/test_cli_format.c):
+   one account (GET /accounts/NAME), the accounts list (GET /accounts),
+   an array of ALERTs. */
+void	 account_print(FILE *out, json_t *account);
+void	 accounts_print(FILE *out, json_t *reply);
+void	 alerts_print(FILE *out, json_t *alerts);
+/* The login guard's lines of `mailward check` from its "login" member. */
+void	 check_login_print(FILE *out, json_t *login);
 int	 cmd_logscan(struct cli *c, int argc, char **argv);	/* offline */
 
 #endif

@@ -16,6 +16,9 @@ static const char check_help[] =
 "without authentication, step by step: allow list, deny list, bans, DNS\n"
 "blocklists (queried now unless their answers are cached), and the verdict\n"
 "with the step that decided it. Nothing is recorded or counted.\n"
+"Then the login guard's history of ADDR: failed logins in the current\n"
+"window and on how many accounts, the same for its network (/24 or /64),\n"
+"and how often it was banned for password attacks (escalation level).\n"
 "\n"
 "options:\n"
 "  --json   print the API's JSON (GET /api/v1/check)\n"
@@ -101,6 +104,35 @@ check_dnsbl_step(FILE *out, json_t *step)
 	    " (incomplete: a zone did not answer)" : "");
 }
 
+void
+check_login_print(FILE *out, json_t *l)
+{
+	json_t	*esc = json_object_get(l, "escalation");
+	char	 win[32], when[32];
+
+	if (!json_is_object(l))
+		return;
+	duration_short(jint(l, "window"), win, sizeof(win));
+	fprintf(out, "%-12s %lld failed logins in the last %s on %lld accounts",
+	    "login", (long long)jint(l, "failures"), win,
+	    (long long)jint(l, "accounts"));
+	if (json_is_integer(json_object_get(l, "last_seen")))
+		fprintf(out, " (last %s)", time_local(jint(l, "last_seen"),
+		    when, sizeof(when)));
+	fprintf(out, "\n%-12s network %s: %lld failed logins on %lld accounts\n",
+	    "", jstr(l, "network"), (long long)jint(l, "network_failures"),
+	    (long long)jint(l, "network_accounts"));
+	if (json_is_object(esc))
+		fprintf(out, "%-12s banned %lld times by the login guard, last "
+		    "%s at escalation level %lld (a ban within escalation_period "
+		    "lasts twice as long, up to ban_max)\n", "",
+		    (long long)jint(esc, "bans"), time_local(jint(esc,
+		    "last_ban"), when, sizeof(when)), (long long)jint(esc,
+		    "level"));
+	else
+		fprintf(out, "%-12s never banned by the login guard\n", "");
+}
+
 static void
 check_print(FILE *out, json_t *x)
 {
@@ -126,6 +158,7 @@ check_print(FILE *out, json_t *x)
 	    jstr(x, "verdict"), status[0] != '\0' ? " " : "", status,
 	    text[0] != '\0' ? " " : "", text, jstr(x, "decided_by"));
 	fprintf(out, "%-12s %s\n", "reason", jstr(x, "reason"));
+	check_login_print(out, json_object_get(x, "login"));
 }
 
 int

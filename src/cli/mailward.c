@@ -27,6 +27,9 @@ static const char mailward_help[] =
 "  allow add CIDR [--comment TEXT] | allow del CIDR | allow list\n"
 "  deny add CIDR [--comment TEXT]  | deny del CIDR  | deny list\n"
 "  check ADDR                      explain the verdict for ADDR, step by step\n"
+"  account ACCOUNT                 an account's failed logins, networks, alerts\n"
+"  accounts                        accounts with failed logins now\n"
+"  alerts [--all] | alerts ack ID  possible account takeovers\n"
 "  events [--since T] [--until T] [--address ADDR] [--limit N]\n"
 "  config check [FILE]             validate a configuration file (no daemon)\n"
 "  reload                          re-read the configuration (as SIGHUP)\n"
@@ -70,6 +73,12 @@ cli_run(struct cli *c, int argc, char **argv)
 		return cmd_config(c, argc, argv);
 	if (strcmp(verb, "reload") == 0)
 		return cmd_reload(c, argc, argv);
+	if (strcmp(verb, "account") == 0)
+		return cmd_account(c, argc, argv);
+	if (strcmp(verb, "accounts") == 0)
+		return cmd_accounts(c, argc, argv);
+	if (strcmp(verb, "alerts") == 0)
+		return cmd_alerts(c, argc, argv);
 	if (strcmp(verb, "logscan") == 0)
 		return cmd_logscan(c, argc, argv);
 	if (strcmp(verb, "help") == 0)

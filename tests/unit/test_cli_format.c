@@ -212,6 +212,118 @@ test_check_args(void **state)
 	assert_int_equal(cli_check_text("--reason", long_text), 0);
 }
 
+static char *
+render(void (*fn)(FILE *, json_t *), const char *json)
+{
+	json_t	*o = json_loads(json, 0, NULL);
+	char	*out = NULL;
+	size_t	 len = 0;
+	FILE	*f = open_memstream(&out, &len);
+
+	assert_non_null(o);
+	assert_non_null(f);
+	fn(f, o);
+	fclose(f);
+	json_decref(o);
+	return out;
+}
+
+static void
+print_alerts_arr(FILE *f, json_t *o)
+{
+	alerts_print(f, json_object_get(o, "alerts"));
+}
+
+/* The login guard's verbs (issue 3): account, accounts, alerts, check. */
+static void
+test_login_output(void **state)
+{
+	char *out;
+
+	(void)state;
+	setenv("TZ", "UTC", 1);
+	tzset();
+	out = render(account_print, "{\"account\":\"alice@example.org\","
+	    "\"seen\":true,\"window\":600,\"under_attack\":true,"
+	    "\"attacked_since\":1795428902,\"failures\":{\"count\":12,"
+	    "\"addresses\":7},\"last_failure\":1795428962,\"last_success\":null,"
+	    "\"networks\":[{\"network\":\"192.0.2.0/24\",\"first_success\":"
+	    "1795000000,\"last_success\":1795400000,\"successes\":41}],"
+	    "\"recent_failures\":[{\"time_ms\":1795428962000,\"address\":"
+	    "\"203.0.113.9\",\"listener\":\"authpolicy\",\"verdict\":"
+	    "\"AUTH_FAIL\",\"reason\":\"imap\"}],\"recent_successes\":[],"
+	    "\"alerts\":[],\"weak_password\":{\"flagged\":true,\"since\":"
+	    "1795400000}}");
+	assert_string_equal(out,
+	    "account        alice@example.org\n"
+	    "status         UNDER ATTACK since 2026-11-23 10:15:02: logins from "
+	    "addresses that never logged in to it are delayed or refused\n"
+	    "failed logins  12 in the last 10m from 7 addresses (last: "
+	    "2026-11-23 10:16:02)\n"
+	    "last login     never\n"
+	    "weak password  YES since 2026-11-23 02:13:20: a successful login used "
+	    "one of the most common passwords; have it changed\n"
+	    "networks used (they keep working during an attack):\n"
+	    "NETWORK       FIRST LOGIN          LAST LOGIN           LOGINS\n"
+	    "192.0.2.0/24  2026-11-18 11:06:40  2026-11-23 02:13:20  41\n"
+	    "alerts: none\n"
+	    "recent failed logins:\n"
+	    "TIME                 ADDRESS      SOURCE      DETAIL\n"
+	    "2026-11-23 10:16:02  203.0.113.9  authpolicy  imap\n"
+	    "recent logins: none\n");
+	free(out);
+	out = render(account_print, "{\"account\":\"nobody\",\"seen\":false}");
+	assert_string_equal(out, "account        nobody\n"
+	    "status         never seen by the login guard\n");
+	free(out);
+
+	out = render(print_alerts_arr, "{\"alerts\":[{\"id\":12,\"time\":"
+	    "1795428902,\"account\":\"bob\",\"address\":\"2001:db8::1\","
+	    "\"kind\":\"new_network\",\"reason\":\"login from 2001:db8::1\","
+	    "\"evidence\":{},\"acknowledged_by\":\"uid 0\",\"acknowledged_at\":"
+	    "1795428962},{\"id\":11,\"time\":1795428900,\"account\":\"e\\u001b[2J\","
+	    "\"address\":\"192.0.2.1\",\"kind\":\"after_failures\",\"reason\":"
+	    "\"r\",\"evidence\":{},\"acknowledged_by\":null,"
+	    "\"acknowledged_at\":null}]}");
+	assert_string_equal(out,
+	    "ID  TIME                 ACCOUNT  ADDRESS      KIND            "
+	    "STATUS                                     REASON\n"
+	    "12  2026-11-23 10:15:02  bob      2001:db8::1  new_network     "
+	    "acknowledged by uid 0 2026-11-23 10:16:02  login from 2001:db8::1\n"
+	    "11  2026-11-23 10:15:00  e?[2J    192.0.2.1    after_failures  "
+	    "open                                       r\n");
+	free(out);
+
+	out = render(accounts_print, "{\"window\":600,\"accounts\":[]}");
+	assert_string_equal(out, "no failed logins in the last 10m\n");
+	free(out);
+	out = render(accounts_print, "{\"window\":600,\"accounts\":[{"
+	    "\"account\":\"alice\",\"failures\":12,\"addresses\":7,"
+	    "\"under_attack\":true,\"attacked_since\":1795428902,"
+	    "\"last_failure\":1795428962,\"last_success\":null,"
+	    "\"weak_password\":false,\"open_alerts\":1}]}");
+	assert_string_equal(out,
+	    "ACCOUNT  FAILURES  ADDRESSES  STATUS        LAST FAILURE         "
+	    "LAST LOGIN  WEAK PW  OPEN ALERTS\n"
+	    "alice    12        7          under attack  2026-11-23 10:16:02  "
+	    "never       no       1\n"
+	    "(failures and addresses in the last 10m)\n");
+	free(out);
+
+	out = render(check_login_print, "{\"window\":600,\"failures\":4,"
+	    "\"accounts\":3,\"last_seen\":1795428962,\"network\":"
+	    "\"203.0.113.0/24\",\"network_failures\":9,\"network_accounts\":5,"
+	    "\"escalation\":{\"level\":1,\"bans\":2,\"last_ban\":1795428902}}");
+	assert_string_equal(out,
+	    "login        4 failed logins in the last 10m on 3 accounts (last "
+	    "2026-11-23 10:16:02)\n"
+	    "             network 203.0.113.0/24: 9 failed logins on 5 accounts\n"
+	    "             banned 2 times by the login guard, last 2026-11-23 "
+	    "10:15:02 at escalation level 1 (a ban within escalation_period "
+	    "lasts twice as long, up to ban_max)\n");
+	free(out);
+}
+
 int
 main(void)
 {
@@ -223,6 +335,7 @@ main(void)
 		cmocka_unit_test(test_times),
 		cmocka_unit_test(test_parse_args),
 		cmocka_unit_test(test_check_args),
+		cmocka_unit_test(test_login_output),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
