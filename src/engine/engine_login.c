@@ -21,6 +21,7 @@
 #include "core/slice.h"
 #include "engine/bruteforce.h"
 #include "engine/engine_int.h"
+#include "engine/weakpw.h"
 
 #define LOGIN_EXPIRE_SCAN	20000	/* entries examined per table per tick */
 #define LOGIN_QUOTE_MAX		64	/* bytes of an account name in a log line */
@@ -41,6 +42,7 @@ struct engine_login {
 	struct bf		*bf;
 	struct engine_login_stats stats;
 	bool			 full_logged;	/* "table full" said once */
+	struct weakpw_cache	*weak;
 	struct login_pending	*pending;	/* LOGIN_NET_BATCH */
 	size_t			 npending;
 	uint64_t		 pending_dropped;
@@ -129,6 +131,7 @@ engine_login_new(struct engine *e, const struct cfg *cfg,
 	login_bf_config(cfg, &c);
 	l->bf = bf_new(&c);
 	l->pending = mw_calloc(LOGIN_NET_BATCH, sizeof(*l->pending));
+	l->weak = weakpw_cache_new();
 	*l_r = l;
 	/* The networks each account used recently: known-good from the
 	   first request on. */
@@ -152,6 +155,7 @@ engine_login_free(struct engine_login **lp)
 		return;
 	login_flush_pending(l);
 	free(l->pending);
+	weakpw_cache_free(&l->weak);
 	bf_free(&l->bf);
 	free(l);
 	*lp = NULL;
@@ -457,6 +461,61 @@ engine_auth_check(struct engine *e, const struct auth_observation *o,
 	}
 }
 
+/* The index of the common password the observation's hash stands for,
+   or -1 (no hash, check disabled, or another hash length than the
+   configured auth_policy_hash_truncate). */
+static int
+login_common_pw(struct engine_login *l, const struct auth_observation *o)
+{
+	uint32_t bits = l->cfg->authpolicy.hash_truncate;
+
+	if (!l->cfg->login.weak_password || o->pwhash_bits == 0 ||
+	    login_account(o)[0] == '\0' ||
+	    o->pwhash_bits != (bits == 0 ? 256 : bits))
+		return -1;
+	return weakpw_match(l->weak, l->cfg->authpolicy.hash_nonce,
+	    login_account(o), bits, o->pwhash);
+}
+
+/* A success with a hash: flag the account when its password is a
+   common one, clear the flag once it is not any more. */
+static void
+login_weak_update(struct engine_login *l, const struct auth_observation *o,
+    int common, struct mw_arena *a)
+{
+	struct store	*st = engine_store(l->e);
+	int64_t		 since = 0;
+	int		 flagged;
+
+	if ((flagged = store_weak_get(st, login_account(o), &since)) < 0) {
+		log_warn("login: reading a weak-password flag: %s",
+		    store_last_error(st));
+		return;
+	}
+	if (common >= 0 && flagged == 0) {
+		if (store_weak_put(st, login_account(o), login_time_ms(o) /
+		    1000) < 0) {
+			log_warn("login: saving a weak-password flag: %s",
+			    store_last_error(st));
+			return;
+		}
+		log_warn("login: account %s: a successful login used one of the "
+		    "most common passwords; flagged for a password change",
+		    login_quote(a, login_account(o)));
+		login_event(l, o, &o->addr, "WEAK_PASSWORD", "a successful login "
+		    "used one of the most common passwords");
+	} else if (common < 0 && flagged > 0) {
+		if (store_weak_put(st, login_account(o), 0) < 0) {
+			log_warn("login: clearing a weak-password flag: %s",
+			    store_last_error(st));
+			return;
+		}
+		log_info("login: account %s: the password is no longer a common "
+		    "one; weak-password flag cleared",
+		    login_quote(a, login_account(o)));
+	}
+}
+
 /* A success: the network is saved now when it is new to the account,
    by the next tick otherwise (only last_success and the count change). */
 static void
@@ -503,6 +562,7 @@ engine_auth_report(struct engine *e, const struct auth_observation *o)
 	struct mw_cidr		 host;
 	char			 addr[MW_ADDR_STRLEN];
 	bool			 failure = o->phase == AUTH_PHASE_FAILURE;
+	int			 common;
 
 	if (!o->has_addr || o->phase == AUTH_PHASE_BEFORE)
 		return;
@@ -515,12 +575,13 @@ engine_auth_report(struct engine *e, const struct auth_observation *o)
 		    o->service != NULL ? o->service : "");
 		return;
 	}
+	common = login_common_pw(l, o);
 	at = (struct bf_attempt){
 		.addr = o->addr, .account = login_account(o),
 		.service = o->service != NULL ? o->service : "",
 		.phase = failure ? BF_FAILURE : BF_SUCCESS,
 		.has_pwfp = o->pwhash_bits > 0,
-		.common_pw = -1,
+		.common_pw = failure ? common : -1,
 		.now = login_time_ms(o) / 1000,
 	};
 	if (at.has_pwfp)
@@ -550,6 +611,9 @@ engine_auth_report(struct engine *e, const struct auth_observation *o)
 		login_alert(l, o, r.alert, r.alert_reason, &r, a);
 	if (!failure && login_account(o)[0] != '\0')
 		login_remember(l, o, r.learned, at.now);
+	if (!failure && l->cfg->login.weak_password && o->pwhash_bits > 0 &&
+	    login_account(o)[0] != '\0')
+		login_weak_update(l, o, common, a);
 	mw_arena_free(&a);
 }
 
