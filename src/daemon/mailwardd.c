@@ -33,6 +33,7 @@
 #include "engine/engine.h"
 #include "listen/admin.h"
 #include "listen/policy.h"
+#include "sources/logwatch.h"
 #include "store/store.h"
 
 #define DEFAULT_CONFIG	"/etc/mailward/mailward.conf"
@@ -49,6 +50,7 @@ struct daemon {
 	struct engine		*engine;
 	struct policy_server	*policy;
 	struct admin_server	*admin;
+	struct logwatch		*logwatch;	/* NULL: [logwatch] off */
 	struct event		*sig_hup, *sig_term, *sig_int;
 };
 
@@ -132,6 +134,21 @@ daemon_on_retire(evutil_socket_t fd, short what, void *arg)
 	cfg_free(&d->retired);
 }
 
+/* [logwatch] starts, follows the new file list, or stops with the
+   configuration; files are opened as the service user (logwatch.h). */
+static void
+daemon_logwatch(struct daemon *d, const struct cfg *cfg)
+{
+	char *error = NULL;
+
+	if (!cfg->logwatch.enabled)
+		logwatch_free(&d->logwatch);
+	else if ((d->logwatch == NULL ? logwatch_new(d->base, cfg, d->engine,
+	    d->st, &d->logwatch, &error) : logwatch_reload(d->logwatch, cfg,
+	    &error)) < 0)
+		mw_panic("logwatch: %s", error);	/* checked before */
+}
+
 static int
 daemon_reload(struct daemon *d, char **error_r)
 {
@@ -149,6 +166,16 @@ daemon_reload(struct daemon *d, char **error_r)
 			free(error);
 		return -1;
 	}
+	if (logwatch_check_config(fresh, &error) < 0) {
+		log_error("mailwardd: reload: %s; keeping the running "
+		    "configuration", error);
+		if (error_r != NULL)
+			*error_r = error;
+		else
+			free(error);
+		cfg_free(&fresh);
+		return -1;
+	}
 	if (d->dnsbl != NULL && dnsbl_reconfigure(d->dnsbl, fresh, &error) < 0) {
 		log_error("mailwardd: reload: dnsbl: %s; keeping the running "
 		    "configuration", error);
@@ -164,6 +191,7 @@ daemon_reload(struct daemon *d, char **error_r)
 		policy_server_reload(d->policy, fresh);
 	if (d->admin != NULL)
 		admin_server_reload(d->admin, fresh);
+	daemon_logwatch(d, fresh);
 	if (log_level_parse(fresh->daemon.log_level, &level) == 0)
 		log_set_level(level);
 	/* Lookups in flight may still point into the old cfg's zones. */
@@ -219,6 +247,7 @@ daemon_shutdown(struct daemon *d)
 {
 	admin_server_free(&d->admin);
 	policy_server_free(&d->policy);
+	logwatch_free(&d->logwatch);
 	engine_free(&d->engine);
 	dnsbl_free(&d->dnsbl);
 	/* DNS queries still out free themselves when evdns hands them back:
@@ -287,6 +316,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "mailwardd: %s has errors:\n%s\n", d.config_path,
 		    error != NULL ? error : "(no detail)");
 		free(error);
+		return EX_CONFIG;
+	}
+	if (logwatch_check_config(d.cfg, &error) < 0) {
+		fprintf(stderr, "mailwardd: %s has errors:\n%s\n", d.config_path,
+		    error);
+		free(error);
+		cfg_free(&d.cfg);
 		return EX_CONFIG;
 	}
 	if (check) {
@@ -375,6 +411,7 @@ main(int argc, char **argv)
 	}
 	if (daemon_write_pid(d.cfg->daemon.pid_file) < 0)
 		goto out;
+	daemon_logwatch(&d, d.cfg);	/* as the service user: see logwatch.h */
 
 	d.sig_hup = evsignal_new(d.base, SIGHUP, daemon_on_signal, &d);
 	d.sig_term = evsignal_new(d.base, SIGTERM, daemon_on_signal, &d);
