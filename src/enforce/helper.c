@@ -88,6 +88,11 @@ helper_send_status(int fd, bool ok, size_t applied, const char *error)
 /* One message applied (or added to the open transaction). */
 struct helper_state {
 	struct enforce_nft	*nft;
+	uint32_t		 pid;
+	/* Until the first BEGIN carrying this worker's pid, messages are
+	   left over from a worker that died (the socket outlives it):
+	   checked, then ignored. The daemon resynchronises after HELLO. */
+	bool			 synced;
 	bool			 in_batch;
 	bool			 overflow;	/* the batch outgrew its limit */
 };
@@ -119,10 +124,18 @@ helper_apply(int fd, struct helper_state *s, const struct helper_msg *m,
 {
 	enum enforce_nft_op op = ENFORCE_NFT_LOAD;
 
+	if (!s->synced && m->type != HELPER_MSG_HELLO &&
+	    m->type != HELPER_MSG_STATUS) {
+		if (m->type != HELPER_MSG_BEGIN || m->arg != s->pid)
+			return 0;
+		s->synced = true;
+	}
 	switch (m->type) {
 	case HELPER_MSG_BEGIN:
 		if (s->in_batch)
 			return *error_r = "BEGIN inside a transaction", -1;
+		if (m->arg != s->pid)
+			return *error_r = "BEGIN for another worker", -1;
 		s->in_batch = true;
 		enforce_nft_begin(s->nft);
 		return 0;
@@ -167,6 +180,7 @@ helper_serve(int fd, const struct enforce_nft_cfg *cfg)
 	const char		*error;
 	int			 rc;
 
+	s.pid = (uint32_t)getpid();
 	s.nft = enforce_nft_new(cfg);
 	if (enforce_nft_setup(s.nft, &error) < 0) {
 		log_error("helper: creating table inet %s: %s", cfg->table, error);

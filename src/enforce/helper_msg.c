@@ -6,7 +6,7 @@
  * Header:  0 version (1)  1 type  2-3 record count  4-7 total length
  * Record:  0 family (4|6)  1 prefix length  2 set  3 reserved (0)
  *          4-7 timeout (s)  8-23 address (IPv4: 8-11, 12-23 zero)
- * HELLO and FLUSH carry a 4-byte argument; STATUS carries ok (4 bytes),
+ * HELLO, BEGIN (both: the worker's pid) and FLUSH carry a 4-byte argument; STATUS carries ok (4 bytes),
  * applied (4), error length (2) and that many bytes of printable text.
  */
 #include "enforce/helper_msg.h"
@@ -90,7 +90,7 @@ helper_msg_encode(uint8_t *buf, size_t size, enum helper_msg_type t,
 
 	MW_ASSERT(t == HELPER_MSG_HELLO || t == HELPER_MSG_BEGIN ||
 	    t == HELPER_MSG_END || t == HELPER_MSG_FLUSH);
-	if (t == HELPER_MSG_HELLO || t == HELPER_MSG_FLUSH)
+	if (t != HELPER_MSG_END)
 		len += 4;
 	MW_ASSERT(size >= len);
 	put_header(buf, t, 0, len);
@@ -220,12 +220,12 @@ helper_msg_decode(const uint8_t *buf, size_t len, struct helper_msg *m,
 	m->applied = 0;
 	m->error[0] = '\0';
 	switch (type) {
-	case HELPER_MSG_BEGIN:
 	case HELPER_MSG_END:
 		if (count != 0 || body != 0)
 			return decode_fail(error_r, "unexpected body");
 		return 0;
 	case HELPER_MSG_HELLO:
+	case HELPER_MSG_BEGIN:
 	case HELPER_MSG_FLUSH:
 		if (count != 0 || body != 4)
 			return decode_fail(error_r, "body is not 4 bytes");
@@ -233,7 +233,7 @@ helper_msg_decode(const uint8_t *buf, size_t len, struct helper_msg *m,
 		if (type == HELPER_MSG_FLUSH && (m->arg == 0 || (m->arg &
 		    ~(HELPER_FLUSH_BANS | HELPER_FLUSH_ALLOW)) != 0))
 			return decode_fail(error_r, "unknown flush mask");
-		if (type == HELPER_MSG_HELLO && m->arg == 0)
+		if (type != HELPER_MSG_FLUSH && m->arg == 0)
 			return decode_fail(error_r, "pid 0");
 		return 0;
 	case HELPER_MSG_LOAD:

@@ -39,7 +39,7 @@
 
 enum helper_msg_type {
 	HELPER_MSG_HELLO = 1,	/* helper -> daemon: worker pid; resync me */
-	HELPER_MSG_BEGIN,	/* start a transaction */
+	HELPER_MSG_BEGIN,	/* start a transaction for worker pid (arg) */
 	HELPER_MSG_END,		/* apply it atomically; helper sends STATUS */
 	HELPER_MSG_FLUSH,	/* empty the sets in mask (HELPER_FLUSH_*) */
 	HELPER_MSG_LOAD,	/* add elements (sets just flushed: no refresh) */
@@ -62,7 +62,7 @@ struct helper_elem {
 
 struct helper_msg {
 	enum helper_msg_type	 type;
-	uint32_t		 arg;	/* HELLO: pid; FLUSH: mask */
+	uint32_t		 arg;	/* HELLO, BEGIN: worker pid; FLUSH: mask */
 	/* LOAD, SET, DEL */
 	size_t			 nelems;
 	struct helper_elem	 elems[HELPER_MSG_MAX_RECORDS];

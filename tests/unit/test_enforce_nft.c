@@ -275,8 +275,15 @@ test_helper_serve(void **state)
 	e[0] = elem("203.0.113.9", HELPER_SET_BAN, 3600);
 	e[1] = elem("2001:db8::/32", HELPER_SET_BAN, 0);
 	e[2] = elem("127.0.0.0/8", HELPER_SET_ALLOW, 0);
+	/* left over from a worker that died: ignored until BEGIN(pid) */
+	send_bytes(sv[0], buf, helper_msg_encode_elems(buf, sizeof(buf),
+	    HELPER_MSG_LOAD, &e[0], 1));
 	send_bytes(sv[0], buf, helper_msg_encode(buf, sizeof(buf),
-	    HELPER_MSG_BEGIN, 0));
+	    HELPER_MSG_END, 0));
+	send_bytes(sv[0], buf, helper_msg_encode(buf, sizeof(buf),
+	    HELPER_MSG_BEGIN, (uint32_t)pid + 1));
+	send_bytes(sv[0], buf, helper_msg_encode(buf, sizeof(buf),
+	    HELPER_MSG_BEGIN, (uint32_t)pid));
 	send_bytes(sv[0], buf, helper_msg_encode(buf, sizeof(buf),
 	    HELPER_MSG_FLUSH, HELPER_FLUSH_BANS | HELPER_FLUSH_ALLOW));
 	send_bytes(sv[0], buf, helper_msg_encode_elems(buf, sizeof(buf),
@@ -304,9 +311,16 @@ test_helper_serve(void **state)
 	assert_int_equal(recv_msg(sv[0], &m), 0);
 	assert_int_equal(wait_exit(pid), HELPER_EXIT_PROTOCOL);
 	close(sv[0]);
-	/* END without BEGIN is a protocol error too */
+	/* once in step, END without BEGIN is a protocol error too */
 	pid = fork_worker(sv);
 	assert_true(recv_msg(sv[0], &m) > 0);
+	send_bytes(sv[0], buf, helper_msg_encode(buf, sizeof(buf),
+	    HELPER_MSG_BEGIN, (uint32_t)pid));
+	send_bytes(sv[0], buf, helper_msg_encode(buf, sizeof(buf),
+	    HELPER_MSG_END, 0));
+	assert_true(recv_msg(sv[0], &m) > 0);
+	assert_true(m.ok);
+	assert_int_equal(m.applied, 0);
 	send_bytes(sv[0], buf, helper_msg_encode(buf, sizeof(buf),
 	    HELPER_MSG_END, 0));
 	assert_int_equal(wait_exit(pid), HELPER_EXIT_PROTOCOL);
