@@ -12,7 +12,9 @@ static const char status_help[] =
 "\n"
 "Shows the daemon's version, uptime, configuration file and counters:\n"
 "decisions by verdict and by deciding step, active bans, list sizes, DNSBL\n"
-"queries and cache, the store, and each listener.\n"
+"queries and cache, the store, each listener, and the kernel firewall\n"
+"(nftables): its state (or why it is disabled), the helper's pids, the\n"
+"elements mirrored into the sets, the last load at start and the last error.\n"
 "\n"
 "options:\n"
 "  --json   print the API's JSON (GET /api/v1/status)\n"
@@ -44,6 +46,40 @@ status_counts(const char *label, json_t *o)
 		first = false;
 	}
 	printf("%s\n", first ? "-" : "");
+}
+
+static void
+status_firewall(json_t *fw)
+{
+	const char	*state = jstr(fw, "state");
+	char		 t[32];
+
+	if (fw == NULL)
+		return;
+	if (strcmp(state, "disabled") == 0 || strcmp(state, "unavailable") == 0) {
+		printf("firewall     %s: %s\n", state, jstr(fw, "reason"));
+		if (strcmp(state, "disabled") == 0)
+			return;
+	} else {
+		printf("firewall     %s: table %s, helper pid %lld (worker %lld)\n",
+		    state, jstr(fw, "table"), (long long)jint(fw, "helper_pid"),
+		    (long long)jint(fw, "worker_pid"));
+	}
+	printf("             %lld ban elements, %lld allow entries (as mirrored; "
+	    "nft list table %s)\n", (long long)jint(fw, "elements"),
+	    (long long)jint(fw, "allow_elements"), jstr(fw, "table"));
+	printf("             %lld transactions, %lld failed, %lld elements "
+	    "refused; %lld worker start(s)\n", (long long)jint(fw, "transactions"),
+	    (long long)jint(fw, "transaction_errors"),
+	    (long long)jint(fw, "elements_failed"),
+	    (long long)jint(fw, "worker_starts"));
+	if (jint(fw, "resyncs") > 0)
+		printf("             last full load: %lld elements in %.2f s\n",
+		    (long long)jint(fw, "last_resync_elements"),
+		    json_number_value(json_object_get(fw, "last_resync_seconds")));
+	if (jstr(fw, "last_error")[0] != '\0')
+		printf("             last error: %s (%s)\n", jstr(fw, "last_error"),
+		    time_local(jint(fw, "last_error_time"), t, sizeof(t)));
 }
 
 static void
@@ -109,6 +145,7 @@ status_print(json_t *s)
 		snprintf(label, sizeof(label), "%s", key);
 		status_counts(label, v);
 	}
+	status_firewall(json_object_get(s, "firewall"));
 }
 
 int

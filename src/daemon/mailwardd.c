@@ -30,6 +30,7 @@
 #include "core/cfg.h"
 #include "core/log.h"
 #include "dnsbl/dnsbl.h"
+#include "enforce/firewall.h"
 #include "engine/engine.h"
 #include "listen/admin.h"
 #include "listen/policy.h"
@@ -51,6 +52,7 @@ struct daemon {
 	struct policy_server	*policy;
 	struct admin_server	*admin;
 	struct logwatch		*logwatch;	/* NULL: [logwatch] off */
+	struct firewall		*fw;		/* nftables helper (enforce/) */
 	struct event		*sig_hup, *sig_term, *sig_int;
 };
 
@@ -217,6 +219,32 @@ daemon_on_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopexit(d->base, NULL);
 }
 
+static json_t *
+daemon_firewall_json(struct firewall *fw)
+{
+	struct firewall_status s;
+
+	firewall_get_status(fw, &s);
+	return json_pack("{s:b, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:I, s:I, s:f, s:I, s:s, s:I}",
+	    "enabled", s.state != FIREWALL_DISABLED,
+	    "state", firewall_state_name(s.state), "reason", s.reason,
+	    "table", s.table, "helper_pid", (json_int_t)s.helper_pid,
+	    "worker_pid", (json_int_t)s.worker_pid,
+	    "elements", (json_int_t)s.elements,
+	    "allow_elements", (json_int_t)s.allow_elements,
+	    "transactions", (json_int_t)s.transactions,
+	    "transaction_errors", (json_int_t)s.transaction_errors,
+	    "elements_failed", (json_int_t)s.elements_failed,
+	    "worker_starts", (json_int_t)s.worker_starts,
+	    "resyncs", (json_int_t)s.resyncs,
+	    "last_resync_elements", (json_int_t)s.last_resync_elements,
+	    "last_resync_seconds", s.last_resync_s,
+	    "queued_bytes", (json_int_t)s.queued_bytes,
+	    "last_error", s.last_error,
+	    "last_error_time", (json_int_t)s.last_error_time);
+}
+
 static void
 daemon_admin_status(void *ctx, json_t *status)
 {
@@ -234,6 +262,8 @@ daemon_admin_status(void *ctx, json_t *status)
 		    "malformed", (json_int_t)ps.malformed));
 	}
 	json_object_set_new(status, "listeners", listeners);
+	if (d->fw != NULL)
+		json_object_set_new(status, "firewall", daemon_firewall_json(d->fw));
 }
 
 static int
@@ -248,6 +278,7 @@ daemon_shutdown(struct daemon *d)
 	admin_server_free(&d->admin);
 	policy_server_free(&d->policy);
 	logwatch_free(&d->logwatch);
+	firewall_free(&d->fw);
 	engine_free(&d->engine);
 	dnsbl_free(&d->dnsbl);
 	/* DNS queries still out free themselves when evdns hands them back:
@@ -356,6 +387,10 @@ main(int argc, char **argv)
 		log_error_errno("mailwardd: cannot go to the background");
 		goto out;
 	}
+	/* The firewall helper is forked while root, before any thread. */
+	d.fw = firewall_start(d.cfg, pw != NULL ? pw->pw_uid : 0,
+	    pw != NULL ? pw->pw_gid : 0, foreground ? LOG_TARGET_STDERR :
+	    LOG_TARGET_SYSLOG, level);
 	if (evthread_use_pthreads() < 0 || (d.base = event_base_new()) == NULL) {
 		log_error("mailwardd: cannot create the event loop");
 		goto out;
@@ -381,6 +416,7 @@ main(int argc, char **argv)
 		log_error("mailwardd: engine: %s", error != NULL ? error : "?");
 		goto out;
 	}
+	firewall_attach(d.fw, d.base, d.engine);
 	if (policy_server_new(d.base, d.cfg, d.engine, &d.policy, &error) < 0) {
 		log_error("mailwardd: policy listener: %s", error != NULL ? error : "?");
 		rc = EX_UNAVAILABLE;
