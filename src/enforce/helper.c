@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,10 +35,14 @@ helper_drop_privileges(uid_t uid, gid_t gid)
 	struct __user_cap_header_struct	hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct	data[2];
 
+	/* Without CAP_SETPCAP (systemd's CapabilityBoundingSet) the bounding
+	   set is the service manager's business; no-new-privs below makes
+	   it moot for this process anyway. */
 	for (int cap = 0; cap <= 63; cap++) {
 		if (cap == CAP_NET_ADMIN)
 			continue;
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL &&
+		    errno != EPERM) {
 			log_error_errno("helper: dropping capability %d", cap);
 			return -1;
 		}
@@ -95,6 +100,7 @@ struct helper_state {
 	bool			 synced;
 	bool			 in_batch;
 	bool			 overflow;	/* the batch outgrew its limit */
+	bool			 table_gone;	/* exit for a respawn */
 };
 
 static int
@@ -115,7 +121,11 @@ helper_commit(int fd, struct helper_state *s)
 	rc = enforce_nft_commit(s->nft, &applied, &failed, &error);
 	if (rc < 0)
 		log_warn("helper: %zu elements not applied: %s", failed, error);
-	return helper_send_status(fd, rc == 0, applied, rc == 0 ? NULL : error);
+	if (helper_send_status(fd, rc == 0, applied, rc == 0 ? NULL : error) < 0)
+		return -1;
+	if (rc < 0 && enforce_nft_table_exists(s->nft) == 0)
+		s->table_gone = true;
+	return 0;
 }
 
 static int
@@ -194,7 +204,19 @@ helper_serve(int fd, const struct enforce_nft_cfg *cfg)
 		goto out;
 	}
 	for (;;) {
-		ssize_t n = recv(fd, buf, HELPER_MSG_MAX + 1, 0);
+		struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+		ssize_t		 n;
+
+		if (s.table_gone || (poll(&pfd, 1, HELPER_CHECK_S * 1000) == 0 &&
+		    !s.in_batch && enforce_nft_table_exists(s.nft) == 0)) {
+			log_warn("helper: table inet %s is gone (nft flush "
+			    "ruleset?); restarting to recreate it", cfg->table);
+			rc = HELPER_EXIT_SETUP;
+			break;
+		}
+		if ((pfd.revents & (POLLIN | POLLHUP | POLLERR)) == 0)
+			continue;
+		n = recv(fd, buf, HELPER_MSG_MAX + 1, 0);
 
 		if (n == 0) {
 			rc = HELPER_EXIT_EOF;

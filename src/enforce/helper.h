@@ -35,6 +35,10 @@
 #define HELPER_EXIT_PROTOCOL	3	/* malformed message: fail closed */
 
 #define HELPER_BACKOFF_MAX_S	60	/* longest wait before a respawn */
+/* Seconds between checks that the table still exists (an admin's "nft
+   flush ruleset" removes it): when it is gone the worker exits, a new
+   one recreates it and the daemon reloads the sets. */
+#define HELPER_CHECK_S		10
 
 struct helper_spawn_args {
 	struct enforce_nft_cfg	 nft;

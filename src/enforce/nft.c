@@ -187,6 +187,26 @@ enforce_nft_teardown(struct enforce_nft *n, const char **error_r)
 	return 0;
 }
 
+int
+enforce_nft_table_exists(struct enforce_nft *n)
+{
+	const char	*out, *error;
+	char		 want[ENFORCE_NFT_MAX_NAME + 16];
+	size_t		 len;
+
+	if (enforce_nft_run(n, "list tables", false, &out, &error) < 0)
+		return -1;
+	len = (size_t)snprintf(want, sizeof(want), "table inet %s\n",
+	    n->cfg.table);
+	for (const char *p = out; p != NULL && *p != '\0'; ) {
+		if (strncmp(p, want, len) == 0)
+			return 1;
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	return 0;
+}
+
 void
 enforce_nft_begin(struct enforce_nft *n)
 {
@@ -350,10 +370,12 @@ nft_apply_elements(struct enforce_nft *n, char *line, size_t *applied,
 		return 1;
 	}
 	/* "PREFIX { e1, e2, ... }": run "PREFIX { ei }" for each. */
-	open[1] = '\0';
+	open[0] = '\0';
 	p = open + 3;
 	if ((end = strrchr(p, '}')) != NULL)
 		*end = '\0';
+	for (size_t len = strlen(p); len > 0 && p[len - 1] == ' '; len--)
+		p[len - 1] = '\0';
 	while (*p != '\0') {
 		char	*next = strstr(p, ", "), cmd[512];
 

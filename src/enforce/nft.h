@@ -68,6 +68,10 @@ int	 enforce_nft_setup(struct enforce_nft *n, const char **error_r)
 int	 enforce_nft_teardown(struct enforce_nft *n, const char **error_r)
 	    MW_MUST_CHECK;
 
+/* 1 when the table exists, 0 when it does not (someone ran "nft flush
+   ruleset"), -1 when nft cannot tell. Cheap: lists table names only. */
+int	 enforce_nft_table_exists(struct enforce_nft *n);
+
 /* Transaction: begin, any number of flush/elem, commit. Elements must be
    valid (helper_elem_is_valid); the text grows up to
    ENFORCE_NFT_MAX_BATCH, past which -1 is returned. */

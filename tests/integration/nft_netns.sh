@@ -205,6 +205,15 @@ check "status: a new worker pid" test "$($MW_HELPER json-get "$T/status2.json" f
 check "daemon still alive" kill -0 "$MW_DAEMON_PID"
 expect_conn "banned after the respawn" "$ADDR_D" "$MAIL_PORT" timeout
 
+# --- an admin flushes the whole ruleset: the table comes back -------------
+in_d nft flush ruleset
+expect_conn "ruleset flushed by hand" "$ADDR_D" "$MAIL_PORT" open
+check "cli: ban add 10.231.$N.3 (a change after the flush)" mwcli ban add "10.231.$N.3"
+check "log: the helper noticed the table is gone" wait_for 15 grep -q 'helper: table inet mailward is gone' "$MW_DAEMON_LOG"
+check "after the flush: $ADDR_C back in ban4" wait_for 10 set_has ban4 "$ADDR_C"
+check "after the flush: the new ban too" set_has ban4 "10.231.$N.3"
+expect_conn "banned again after the flush" "$ADDR_D" "$MAIL_PORT" timeout
+
 # --- a short ban ends in the kernel -----------------------------------------
 check "cli: ban del $ADDR_C" mwcli ban del "$ADDR_C"
 check "cli: ban add $ADDR_C --for 3s" mwcli ban add "$ADDR_C" --for 3s
@@ -219,7 +228,7 @@ expect_conn "after the 3s ban" "$ADDR_D" "$MAIL_PORT" open
 # --- status -------------------------------------------------------------------
 mwcli status >"$T/status.txt"
 check "mailward status: firewall running" grep -qE '^firewall +running: table inet mailward, helper pid [0-9]+ \(worker [0-9]+\)' "$T/status.txt"
-check "mailward status: worker starts" grep -q '2 worker start(s)' "$T/status.txt"
+check "mailward status: worker starts" grep -q '3 worker start(s)' "$T/status.txt"
 stop_mailwardd
 
 # --- not root: disabled, said once, runs on ---------------------------------

@@ -118,7 +118,9 @@ test_nft_table_and_elements(void **state)
 	if (!have_netns)
 		skip();
 	n = enforce_nft_new(&cfg);
+	assert_int_equal(enforce_nft_table_exists(n), 0);
 	assert_int_equal(enforce_nft_setup(n, &error), 0);
+	assert_int_equal(enforce_nft_table_exists(n), 1);
 	assert_int_equal(enforce_nft_run(n, "list table inet mwtest", false,
 	    &out, &error), 0);
 	assert_non_null(strstr(out, "hook input priority filter - 10"));
@@ -202,6 +204,7 @@ test_nft_table_and_elements(void **state)
 	assert_non_null(strstr(out, "meta l4proto tcp ip saddr @ban4"));
 	assert_false(set_has(n, "ban4", "203.0.113.77"));
 	assert_int_equal(enforce_nft_teardown(n, &error), 0);
+	assert_int_equal(enforce_nft_table_exists(n), 0);
 	enforce_nft_free(&n);
 }
 
