@@ -365,8 +365,12 @@ await step('the Japanese view', async () => {
 	const ths = await page.locator('main th').allInnerTexts();
 	expect(['アドレス', '検出元', '理由', '解除予定'].every((x) => ths.some((t) => t.includes(x))),
 	    'the table headers are Japanese', ths.join(','));
-	const when = await page.locator('tr[data-key="198.18.0.1"] td[data-label="最終検知"]').innerText();
-	expect(/^\d{4}\/\d{2}\/\d{2} \d{2}:\d{2}:\d{2}$/.test(when.trim()), 'dates are in the Japanese form', when);
+	const when = (await page.locator('tr[data-key="198.18.0.1"] td[data-label="最終検知"]').innerText()).trim();
+	const ban = (cliJson('ban', 'list').bans || []).find((b) => b.address === '198.18.0.1');
+	const want = new Intl.DateTimeFormat('ja-JP', { timeZone: 'Asia/Tokyo', year: 'numeric', month: '2-digit',
+		day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(new Date(ban.last_seen * 1000));
+	expect(when === want, 'dates are in the Japanese form and in the viewer\'s time zone (Asia/Tokyo)',
+	    `page ${when}, want ${want}`);
 	await page.goto(BASE + '/#/lists');
 	await settle(page, 'lists');
 	expect((await page.locator('[role=tab]').allInnerTexts()).join('|') === '許可リスト|拒否リスト',

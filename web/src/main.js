@@ -176,7 +176,12 @@ async function start() {
 setUnauthorizedHandler(() => {
 	if (ctx.session) showLogin(t('app.sessionExpired'));
 });
-window.addEventListener('hashchange', () => { if (ctx.session) render(); });
+window.addEventListener('hashchange', () => {
+	if (!ctx.session) return;
+	render();
+	// a screen reader starts reading the new page
+	document.getElementById('main')?.focus();
+});
 setLang(detectLang(), false);
 onLangChange(() => { if (ctx.session) render(); else showLogin(); });
 start();

@@ -97,7 +97,15 @@ export function mount(main) {
 	function connect() {
 		es = new EventSource('/api/v1/events/stream', { withCredentials: true });
 		es.onopen = () => setLive('open');
-		es.onerror = () => { if (alive) setLive('error'); };
+		es.onerror = () => {
+			if (!alive) return;
+			setLive('error');
+			// CLOSED: the server refused the stream (e.g. the session
+			// ended); asking for the session shows the login page on 401
+			if (es.readyState === EventSource.CLOSED) {
+				get('/api/v1/session').then(() => setTimeout(() => { if (alive) connect(); }, 5000), () => {});
+			}
+		};
 		const onData = (m) => {
 			try { add(JSON.parse(m.data)); } catch (err) { /* not an event */ }
 		};
