@@ -382,6 +382,7 @@ noErrors(w, 'Japanese view');
 
 await step('keyboard', async () => {
 	await page.goto(BASE + '/#/overview');
+	await page.reload();	// a fresh load: focus starts at the top
 	await settle(page, 'overview');
 	await page.keyboard.press('Tab');
 	const first = await page.evaluate(() => document.activeElement.className);
