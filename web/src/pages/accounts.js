@@ -3,21 +3,24 @@
 // accounts under attack with weak-password flags (GET /api/v1/accounts).
 
 import { h, replace } from '../dom.js';
-import { t, fmtTime, hasKey } from '../i18n.js';
+import { t, fmtTime, hasKey, fmtDuration } from '../i18n.js';
 import { get, post, qs } from '../api.js';
 import { pageHeader, showError, flash, section } from './common.js';
 import { dataTable } from '../table.js';
 
 const accName = (a) => a.account ?? a.name ?? a.user ?? '';
-const isAcked = (a) => !!(a.acked ?? (a.ack_at > 0 || a.ack_by));
-const ackedBy = (a) => a.acked_by ?? a.ack_by ?? '';
+const isAcked = (a) => a.acknowledged_at != null || !!a.acked;
+const ackedBy = (a) => a.acknowledged_by ?? a.acked_by ?? '';
 
 /* evidence: a list (of strings or event-like objects) or one object of
    named values (the login guard's: counts, networks, times). */
 function evidenceList(ev) {
 	if (Array.isArray(ev)) return ev.map(evidenceItem);
-	return Object.entries(ev).map(([k, v]) => h('li', {}, h('span', { class: 'ev-key' }, k), ': ',
-	    typeof v === 'object' && v !== null ? JSON.stringify(v)
+	return Object.entries(ev).map(([k, v]) => h('li', {},
+	    h('span', { class: 'ev-key', title: k }, hasKey('evidence.' + k) ? t('evidence.' + k) : k), ': ',
+	    Array.isArray(v) ? v.join(', ')
+		: typeof v === 'object' && v !== null ? JSON.stringify(v)
+		: k === 'window' && typeof v === 'number' ? fmtDuration(v)
 		: /(^|_)(time|at|first|last)(_|$)/.test(k) && typeof v === 'number' && v > 1e9 ? fmtTime(v, v > 1e11) : String(v)));
 }
 const hasEvidence = (ev) => ev && (Array.isArray(ev) ? ev.length > 0 : typeof ev === 'object' && Object.keys(ev).length > 0);
@@ -46,6 +49,11 @@ export function mount(main) {
 		  get: (a) => (Array.isArray(a.addresses) ? a.addresses.length : a.addresses ?? 0) },
 		{ key: 'last_failure', label: () => t('acc.lastFailure'), sort: 'num', render: (a) => fmtTime(a.last_failure) },
 		{ key: 'last_success', label: () => t('acc.lastSuccess'), sort: 'num', render: (a) => fmtTime(a.last_success) || '—' },
+		{ key: 'status', label: () => t('acc.status'), get: (a) => (a.under_attack ? 2 : 0) + (a.open_alerts ? 1 : 0),
+		  render: (a) => [
+			a.under_attack ? h('span', { class: 'badge badge-reject' }, t('acc.attacked', { t: fmtTime(a.attacked_since) })) : null,
+			a.open_alerts ? [' ', h('span', { class: 'badge badge-warn' }, t('acc.openAlerts', { n: a.open_alerts }))] : null,
+			!a.under_attack && !a.open_alerts ? '—' : null] },
 		{ key: 'weak', label: () => t('acc.weak'), get: (a) => (a.weak_password ? 1 : 0),
 		  render: (a) => (a.weak_password ? h('span', { class: 'badge badge-reject' }, t('acc.weakYes')) : '—') },
 	], { rowKey: accName, sortKey: 'failures', sortDir: -1, pageSize: 25, caption: () => t('acc.underAttack') });
