@@ -20,9 +20,17 @@ command -v node >/dev/null || skip_all "node not installed"
 
 mw_init browser_dashboard
 MW_DASH_PORT=$(free_tcp_port)
+# [login]: two wrong passwords before the right one raise a "possible
+# takeover" alert (the accounts page acknowledges it); four failures from
+# an address throttle its logins (429).
 mw_write_config "$T/mailward.conf" "[dashboard]
 listen = 127.0.0.1:$MW_DASH_PORT
 web_root = $MW_SOURCE_DIR/web/dist
+
+[login]
+alert_after_failures = 2
+tarpit_after = 4
+ban_after = 30
 "
 # XXX #4: until the dashboard listener lands on main, a daemon without a
 # [dashboard] section skips this test instead of failing everyone's CI.
