@@ -431,6 +431,19 @@ await step('keyboard', async () => {
 	ok('arrow keys change the plot range');
 });
 
+await step('log out', async () => {
+	await page.click('#logout');
+	await page.waitForSelector('#login-name');
+	ok('"Log out" shows the login form');
+	w.allowSession = true;
+	const st = await page.evaluate(async () => (await fetch('/api/v1/bans')).status);
+	expect(st === 401, 'after logging out the API answers 401', st);
+	await page.reload();
+	await page.waitForSelector('#login-name');
+	ok('a reload after logging out stays on the login form');
+	w.take();	// the 401s just provoked
+});
+
 await ctx.close();
 
 // a browser that prefers Japanese, and a password guesser

@@ -404,7 +404,7 @@ const ja = {
 	'lists.liveCount': '{n} 件',
 	'lists.liveNone': 'なし',
 	'lists.liveHelp': '直近 1 時間のイベントのうち、アドレスがこのネットワークに含まれるものの件数です。',
-	'lists.add': '登録',
+	'lists.add': '項目の追加',
 	'lists.addNetwork': 'アドレスまたはネットワーク（CIDR）',
 	'lists.addComment': 'コメント',
 	'lists.addSubmit': '追加',
