@@ -346,6 +346,10 @@ await step('a possible takeover alert, acknowledged in the page', async () => {
 	await item.locator('[data-action=ack]').click();
 	await item.waitFor({ state: 'detached' });
 	ok('the acknowledged alert leaves the open list');
+	const acc = page.locator('tr[data-key="info@example.jp"]');
+	expect(await acc.count() === 1 && /8/.test(await acc.innerText()),
+	    'accounts under attack: info@example.jp with its failures from 8 addresses (from the mail log)',
+	    await acc.count() ? (await acc.innerText()).replace(/\s+/g, ' ') : 'no row');
 	const all = cliJson('alerts', '--all').alerts || [];
 	const b = all.find((x) => x.id === a.id);
 	expect(b && b.acknowledged_at && String(b.acknowledged_by).includes(ADMIN),

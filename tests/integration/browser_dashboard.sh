@@ -31,7 +31,13 @@ web_root = $MW_SOURCE_DIR/web/dist
 alert_after_failures = 2
 tarpit_after = 4
 ban_after = 30
+
+[logwatch]
+enabled = yes
+files = $T/mail.log
+poll_interval = 200ms
 "
+: >"$T/mail.log"
 # XXX #4: until the dashboard listener lands on main, a daemon without a
 # [dashboard] section skips this test instead of failing everyone's CI.
 # Remove once it has landed.
@@ -45,6 +51,28 @@ if ! wait_for 20 tcp_open 127.0.0.1 "$MW_DASH_PORT"; then
 	exit 1
 fi
 ok "the dashboard listens on 127.0.0.1:$MW_DASH_PORT"
+
+# Real login failures for the accounts page and the plots: Dovecot lines
+# in the mail log the daemon follows (as tests/integration/logwatch.sh).
+dovecot_fail() { # ADDR USER
+	local s=$RANDOM$RANDOM stamp
+	stamp=$(LC_ALL=C date '+%b %e %H:%M:%S')
+	printf '%s mx dovecot: auth: passwd-file(%s,%s,<%s>): Password mismatch\n' \
+	    "$stamp" "$2" "$1" "$s" >>"$T/mail.log"
+	printf '%s mx dovecot: imap-login: Disconnected (auth failed, 1 attempts in 2 secs): user=<%s>, method=PLAIN, rip=%s, lip=127.0.0.1, TLS, session=<%s>\n' \
+	    "$stamp" "$2" "$1" "$s" >>"$T/mail.log"
+}
+for i in 10 11 12 13 14 15 16 17; do dovecot_fail "203.0.113.$i" info@example.jp; done
+for i in 1 2 3; do dovecot_fail 198.18.5.5 sales@example.jp; done
+accounts_seen() {
+	mwcli accounts --json 2>/dev/null | grep -q 'info@example.jp' &&
+	    mwcli accounts --json 2>/dev/null | grep -q 'sales@example.jp'
+}
+if wait_for 15 accounts_seen; then
+	ok "the login guard saw the logged failures (mailward accounts)"
+else
+	fail "the login guard saw the logged failures (mailward accounts)"
+fi
 
 ADMIN=webadmin
 PASSWORD="browser-test-$RANDOM-$RANDOM"
