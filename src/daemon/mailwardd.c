@@ -33,6 +33,7 @@
 #include "enforce/firewall.h"
 #include "engine/engine.h"
 #include "listen/admin.h"
+#include "listen/authpolicy.h"
 #include "listen/policy.h"
 #include "sources/logwatch.h"
 #include "store/store.h"
@@ -50,6 +51,7 @@ struct daemon {
 	struct dnsbl		*dnsbl;
 	struct engine		*engine;
 	struct policy_server	*policy;
+	struct authpolicy_server *authpolicy;	/* NULL: [authpolicy] off */
 	struct admin_server	*admin;
 	struct logwatch		*logwatch;	/* NULL: [logwatch] off */
 	struct firewall		*fw;		/* nftables helper (enforce/) */
@@ -194,6 +196,11 @@ daemon_reload(struct daemon *d, char **error_r)
 	if (d->admin != NULL)
 		admin_server_reload(d->admin, fresh);
 	daemon_logwatch(d, fresh);
+	if (d->authpolicy != NULL)
+		authpolicy_server_reload(d->authpolicy, fresh);
+	if ((d->authpolicy != NULL) != fresh->authpolicy.enabled)
+		log_warn("mailwardd: reload: [authpolicy] enabled changed; "
+		    "takes effect at the next restart");
 	if (log_level_parse(fresh->daemon.log_level, &level) == 0)
 		log_set_level(level);
 	/* Lookups in flight may still point into the old cfg's zones. */
@@ -261,6 +268,27 @@ daemon_admin_status(void *ctx, json_t *status)
 		    "requests", (json_int_t)ps.requests,
 		    "malformed", (json_int_t)ps.malformed));
 	}
+	if (d->authpolicy != NULL) {
+		struct authpolicy_stats as;
+
+		authpolicy_server_get_stats(d->authpolicy, &as);
+		json_object_set_new(listeners, "authpolicy", json_pack(
+		    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+		    "s:I, s:I}",
+		    "connections", (json_int_t)as.connections,
+		    "connections_total", (json_int_t)as.connections_total,
+		    "requests", (json_int_t)as.requests,
+		    "allow_checks", (json_int_t)as.allow_checks,
+		    "reports", (json_int_t)as.reports,
+		    "allowed", (json_int_t)as.verdicts[AUTH_VERDICT_ALLOW],
+		    "tarpitted", (json_int_t)as.verdicts[AUTH_VERDICT_TARPIT],
+		    "refused", (json_int_t)as.verdicts[AUTH_VERDICT_REJECT],
+		    "policy_rejects", (json_int_t)as.policy_rejects,
+		    "malformed", (json_int_t)as.malformed,
+		    "unauthorized", (json_int_t)as.unauthorized,
+		    "over_limit", (json_int_t)as.over_limit,
+		    "fail_open", (json_int_t)as.fail_open));
+	}
 	json_object_set_new(status, "listeners", listeners);
 	if (d->fw != NULL)
 		json_object_set_new(status, "firewall", daemon_firewall_json(d->fw));
@@ -276,6 +304,7 @@ static void
 daemon_shutdown(struct daemon *d)
 {
 	admin_server_free(&d->admin);
+	authpolicy_server_free(&d->authpolicy);
 	policy_server_free(&d->policy);
 	logwatch_free(&d->logwatch);
 	firewall_free(&d->fw);
@@ -422,6 +451,12 @@ main(int argc, char **argv)
 		rc = EX_UNAVAILABLE;
 		goto out;
 	}
+	if (d.cfg->authpolicy.enabled && authpolicy_server_new(d.base, d.cfg,
+	    d.engine, &d.authpolicy, &error) < 0) {
+		log_error("mailwardd: %s", error != NULL ? error : "?");
+		rc = EX_UNAVAILABLE;
+		goto out;
+	}
 	hooks = (struct admin_hooks){ .ctx = &d, .status = daemon_admin_status,
 	    .reload = daemon_admin_reload, .config_path = d.config_path };
 	if (admin_server_new(d.base, d.cfg, d.engine, &hooks, &d.admin,
@@ -442,6 +477,13 @@ main(int argc, char **argv)
 		    pw->pw_gid) < 0)
 			log_warn_errno("mailwardd: chown %s",
 			    d.cfg->policy.unix_socket);
+		if (d.authpolicy != NULL &&
+		    d.cfg->authpolicy.unix_socket[0] != '\0' &&
+		    chown(d.cfg->authpolicy.unix_socket, pw->pw_uid,
+		    d.cfg->authpolicy.unix_socket_group[0] != '\0' ? (gid_t)-1 :
+		    pw->pw_gid) < 0)
+			log_warn_errno("mailwardd: chown %s",
+			    d.cfg->authpolicy.unix_socket);
 		if (daemon_become(pw, true) < 0)
 			goto out;
 	}

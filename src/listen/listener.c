@@ -689,17 +689,15 @@ bad:
 }
 
 int
-listener_new_tcp(struct event_base *base, const char *name,
-    const char *endpoint, const struct listener_limits *limits,
-    listener_accept_fn *fn, void *ctx, struct listener **l_r, char **error_r)
+listener_bind_tcp(const char *name, const char *endpoint,
+    struct listener_sock *s_r, char **error_r)
 {
 	struct sockaddr_storage	 ss;
 	socklen_t		 sslen;
-	struct listener		*l;
 	evutil_socket_t		 fd;
 	int			 one = 1;
 
-	*l_r = NULL;
+	*s_r = (struct listener_sock){ .fd = -1 };
 	if (listener_parse_endpoint(endpoint, &ss, &sslen, error_r) < 0)
 		return -1;
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -715,13 +713,29 @@ listener_new_tcp(struct event_base *base, const char *name,
 		close(fd);
 		return -1;
 	}
-	l = listener_alloc(base, name, limits, fn, ctx);
 	sslen = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0)
-		l->port = ntohs(ss.ss_family == AF_INET6 ?
+		s_r->port = ntohs(ss.ss_family == AF_INET6 ?
 		    ((struct sockaddr_in6 *)(void *)&ss)->sin6_port :
 		    ((struct sockaddr_in *)(void *)&ss)->sin_port);
-	if (listener_start(l, fd, error_r) < 0) {
+	s_r->fd = fd;
+	return 0;
+}
+
+int
+listener_new_tcp(struct event_base *base, const char *name,
+    const char *endpoint, const struct listener_limits *limits,
+    listener_accept_fn *fn, void *ctx, struct listener **l_r, char **error_r)
+{
+	struct listener_sock	 s;
+	struct listener		*l;
+
+	*l_r = NULL;
+	if (listener_bind_tcp(name, endpoint, &s, error_r) < 0)
+		return -1;
+	l = listener_alloc(base, name, limits, fn, ctx);
+	l->port = s.port;
+	if (listener_start(l, s.fd, error_r) < 0) {
 		free(l);
 		return -1;
 	}
@@ -749,18 +763,15 @@ listener_group(const char *group, gid_t *gid_r, char **error_r)
 }
 
 int
-listener_new_unix(struct event_base *base, const char *name,
-    const char *path, uint32_t mode, const char *group,
-    const struct listener_limits *limits, listener_accept_fn *fn, void *ctx,
-    struct listener **l_r, char **error_r)
+listener_bind_unix(const char *name, const char *path, uint32_t mode,
+    const char *group, struct listener_sock *s_r, char **error_r)
 {
 	struct sockaddr_un	 sun = { .sun_family = AF_UNIX };
 	struct stat		 st;
-	struct listener		*l;
 	evutil_socket_t		 fd;
 	gid_t			 gid = (gid_t)-1;
 
-	*l_r = NULL;
+	*s_r = (struct listener_sock){ .fd = -1 };
 	if (strlen(path) >= sizeof(sun.sun_path)) {
 		*error_r = listener_error("%s: %s: path longer than %zu bytes",
 		    name, path, sizeof(sun.sun_path) - 1);
@@ -810,11 +821,46 @@ listener_new_unix(struct event_base *base, const char *name,
 		(void)unlink(path);
 		return -1;
 	}
+	s_r->fd = fd;
+	s_r->unix_path = mw_strdup(path);
+	s_r->unix_dev = (uint64_t)st.st_dev;
+	s_r->unix_ino = (uint64_t)st.st_ino;
+	return 0;
+}
+
+void
+listener_sock_release(struct listener_sock *s)
+{
+	struct stat st;
+
+	if (s == NULL || s->unix_path == NULL)
+		return;
+	/* Remove the socket file only if it is still the one we made. */
+	if (lstat(s->unix_path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+	    (uint64_t)st.st_dev == s->unix_dev &&
+	    (uint64_t)st.st_ino == s->unix_ino)
+		(void)unlink(s->unix_path);
+	free(s->unix_path);
+	s->unix_path = NULL;
+}
+
+int
+listener_new_unix(struct event_base *base, const char *name,
+    const char *path, uint32_t mode, const char *group,
+    const struct listener_limits *limits, listener_accept_fn *fn, void *ctx,
+    struct listener **l_r, char **error_r)
+{
+	struct listener_sock	 s;
+	struct listener		*l;
+
+	*l_r = NULL;
+	if (listener_bind_unix(name, path, mode, group, &s, error_r) < 0)
+		return -1;
 	l = listener_alloc(base, name, limits, fn, ctx);
-	l->unix_path = mw_strdup(path);
-	l->unix_dev = st.st_dev;
-	l->unix_ino = st.st_ino;
-	if (listener_start(l, fd, error_r) < 0) {
+	l->unix_path = s.unix_path;
+	l->unix_dev = (dev_t)s.unix_dev;
+	l->unix_ino = (ino_t)s.unix_ino;
+	if (listener_start(l, s.fd, error_r) < 0) {
 		(void)unlink(path);
 		free(l->unix_path);
 		free(l);

@@ -79,6 +79,28 @@ int	 listener_new_unix(struct event_base *base, const char *name,
 	    const char *path, uint32_t mode, const char *group,
 	    const struct listener_limits *limits, listener_accept_fn *fn,
 	    void *ctx, struct listener **l_r, char **error_r) MW_MUST_CHECK;
+/* --- bound sockets for servers that accept through another library ---
+
+   evhttp (the auth policy service) accepts its own connections: these
+   bind exactly as listener_new_tcp/_unix do (numeric endpoint; unix
+   socket with mode and group set before anyone connects, a stale socket
+   replaced, any other file refused) and hand over the listening fd. */
+struct listener_sock {
+	int		 fd;		/* non-blocking, close-on-exec, bound */
+	uint16_t	 port;		/* TCP port bound; 0 for unix */
+	char		*unix_path;	/* malloc'd; NULL for TCP */
+	uint64_t	 unix_dev, unix_ino;	/* to remove only our own file */
+};
+
+int	 listener_bind_tcp(const char *name, const char *endpoint,
+	    struct listener_sock *s_r, char **error_r) MW_MUST_CHECK;
+int	 listener_bind_unix(const char *name, const char *path, uint32_t mode,
+	    const char *group, struct listener_sock *s_r, char **error_r)
+	    MW_MUST_CHECK;
+/* Removes the unix socket file if it is still the one bound, and frees
+   unix_path. The fd is not closed (its new owner closes it). NULL-safe. */
+void	 listener_sock_release(struct listener_sock *s);
+
 /* New limits; connections already open keep running (a lower
    max_connections only refuses new ones). */
 void	 listener_set_limits(struct listener *l,
