@@ -454,37 +454,81 @@ EOF
 	note "postfix $(postconf -d -h mail_version) smtpd on 127.0.0.1:$MW_SMTP_PORT${MW_SUBMISSION_PORT:+, submission on 127.0.0.1:$MW_SUBMISSION_PORT}"
 }
 
-# start_dovecot_auth USER PASSWORD: a private Dovecot (no IMAP/POP3, only
-# its auth service) whose SASL socket is private/auth in the test
-# Postfix's queue directory. Call before start_postfix.
-start_dovecot_auth() {
+# start_dovecot: a private Dovecot (base_dir, state and log under
+# $T/dovecot, only on 127.0.0.1) with a passwd-file of test users.
+#   MW_DOVECOT_USERS   "user:password" words (default: none)
+#   MW_IMAP_PORT, MW_POP3_PORT   serve IMAP / POP3 there when set
+#   MW_DOVECOT_SASL=1  the SASL socket private/auth in the test Postfix's
+#                      queue directory (call before start_postfix)
+#   MW_DOVECOT_POLICY  a file !include'd at the end (the auth policy
+#                      settings, e.g. contrib/dovecot/95-mailward.conf)
+# Dovecot's own anvil auth penalty and failure delay are off, so the only
+# delays a test sees are mailward's tarpits.
+start_dovecot() {
 	command -v dovecot >/dev/null || skip_all "dovecot not installed (scripts/install-deps.sh test)"
 	[ "$(id -u)" = 0 ] || skip_all "Dovecot needs root to start (run: sudo scripts/test.sh)"
-	local d=$T/dovecot q=$T/postfix/queue/private
-	mkdir -p "$d/run" "$d/state" "$q"
-	chown postfix "$q" && chmod 700 "$q"	# as postfix itself would make it
-	printf '%s:{PLAIN}%s::::::\n' "$1" "$2" >"$d/users"
+	local d=$T/dovecot q=$T/postfix/queue/private u protocols=none
+	mkdir -p "$d/run" "$d/state" "$d/mail"
+	chown nobody:nogroup "$d/mail"
+	: >"$d/users"
+	for u in ${MW_DOVECOT_USERS:-}; do
+		printf '%s:{PLAIN}%s::::::\n' "${u%%:*}" "${u#*:}" >>"$d/users"
+	done
 	chmod 644 "$d/users"
-	cat >"$d/dovecot.conf" <<EOF
-# written by tests/integration/lib.sh (start_dovecot_auth)
+	[ -n "${MW_IMAP_PORT:-}" ] && protocols=imap
+	[ -n "${MW_POP3_PORT:-}" ] && protocols="${protocols/none/} pop3"
+	{
+		cat <<EOF
+# written by tests/integration/lib.sh (start_dovecot)
 base_dir = $d/run
 state_dir = $d/state
 log_path = $d/dovecot.log
-protocols = none
+protocols = $protocols
 listen = 127.0.0.1
 ssl = no
 default_internal_user = dovecot
 default_login_user = dovenull
 auth_mechanisms = plain login
 disable_plaintext_auth = no
+auth_failure_delay = 0
+auth_verbose = yes
+mail_location = maildir:$d/mail/%u
 passdb {
   driver = passwd-file
   args = scheme=PLAIN username_format=%u $d/users
 }
 userdb {
   driver = static
-  args = uid=nobody gid=nogroup home=/nonexistent
+  args = uid=nobody gid=nogroup home=$d/mail/%u
 }
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+service imap-login {
+  inet_listener imap {
+    address = 127.0.0.1
+    port = ${MW_IMAP_PORT:-0}
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service pop3-login {
+  inet_listener pop3 {
+    address = 127.0.0.1
+    port = ${MW_POP3_PORT:-0}
+  }
+  inet_listener pop3s {
+    port = 0
+  }
+}
+EOF
+		if [ "${MW_DOVECOT_SASL:-0}" = 1 ]; then
+			mkdir -p "$q"
+			chown postfix "$q" && chmod 700 "$q"	# as postfix itself would make it
+			cat <<EOF
 service auth {
   unix_listener $q/auth {
     mode = 0660
@@ -493,14 +537,36 @@ service auth {
   }
 }
 EOF
+		fi
+		[ -n "${MW_DOVECOT_POLICY:-}" ] && printf '!include %s\n' "$MW_DOVECOT_POLICY"
+	} >"$d/dovecot.conf"
+	if ! doveconf -c "$d/dovecot.conf" >"$d/doveconf.out" 2>&1; then
+		fail "doveconf accepts $d/dovecot.conf"
+		sed 's/^/     | /' "$d/doveconf.out" | tail -n 5
+		exit 1
+	fi
 	dovecot -F -c "$d/dovecot.conf" >"$d/stdout.log" 2>&1 &
 	MW_PIDS+=($!)
-	if ! wait_for 15 test -S "$q/auth"; then
+	if [ "${MW_DOVECOT_SASL:-0}" = 1 ] && ! wait_for 15 test -S "$q/auth"; then
 		fail "dovecot auth socket $q/auth"
 		sed 's/^/     | /' "$d/stdout.log" "$d/dovecot.log" 2>/dev/null
 		exit 1
 	fi
-	note "dovecot $(dovecot --version | cut -d' ' -f1) auth on $q/auth"
+	for u in ${MW_IMAP_PORT:-} ${MW_POP3_PORT:-}; do
+		if ! wait_for_tcp 127.0.0.1 "$u" 15; then
+			fail "dovecot listening on 127.0.0.1:$u"
+			sed 's/^/     | /' "$d/stdout.log" "$d/dovecot.log" 2>/dev/null
+			exit 1
+		fi
+	done
+	note "dovecot $(dovecot --version | cut -d' ' -f1) (protocols: $protocols${MW_DOVECOT_POLICY:+, auth policy: $MW_DOVECOT_POLICY})"
+}
+
+# start_dovecot_auth USER PASSWORD: Dovecot with only its auth service,
+# whose SASL socket is private/auth in the test Postfix's queue directory.
+# Call before start_postfix.
+start_dovecot_auth() {
+	MW_DOVECOT_USERS="$1:$2" MW_DOVECOT_SASL=1 start_dovecot
 }
 
 # smtp_send SRC [swaks args...]: one message from 127.0.0.SRC-style source

@@ -23,9 +23,21 @@
                                         back (until close or WAIT seconds,
                                         default 3) and "closed" when the peer
                                         closed
+  mwhelper.py imap-login SRC PORT USER PASSWORD [COUNT]
+  mwhelper.py pop3-login SRC PORT USER PASSWORD [COUNT]
+                                        COUNT (default 1) IMAP LOGIN / POP3
+                                        USER+PASS attempts, each on a new
+                                        connection from source address SRC
+                                        (127.x.y.z, so the server sees that
+                                        client address) to 127.0.0.1:PORT;
+                                        one line each: "<ms> OK", "<ms> NO
+                                        <server text>" or "<ms> ERR <error>"
+                                        (ms = connect to answer)
 Only loopback addresses are ever used.
 """
+import imaplib
 import json
+import poplib
 import socket
 import sys
 import time
@@ -119,6 +131,74 @@ def send(host, port, data, wait):
         print("closed")
 
 
+def loopback(addr):
+    if not addr.startswith("127.") and addr != "::1":
+        sys.exit("mwhelper: refusing non-loopback address %s" % addr)
+    return addr
+
+
+class SourceIMAP(imaplib.IMAP4):
+    """imaplib.IMAP4 whose socket is bound to a source address."""
+
+    def __init__(self, src, host, port, timeout):
+        self.mw_src = src
+        super().__init__(host, port, timeout=timeout)
+
+    def _create_socket(self, timeout):
+        return socket.create_connection((self.host, self.port), timeout,
+                                        source_address=(self.mw_src, 0))
+
+
+class SourcePOP3(poplib.POP3):
+    """poplib.POP3 whose socket is bound to a source address."""
+
+    def __init__(self, src, host, port, timeout):
+        self.mw_src = src
+        super().__init__(host, port, timeout=timeout)
+
+    def _create_socket(self, timeout):
+        return socket.create_connection((self.host, self.port), timeout,
+                                        source_address=(self.mw_src, 0))
+
+
+def text_of(e):
+    t = e.args[0] if e.args else str(e)
+    if isinstance(t, bytes):
+        t = t.decode("utf-8", "replace")
+    return " ".join(str(t).split())
+
+
+def login(kind, src, port, user, password):
+    start = time.monotonic()
+    try:
+        if kind == "imap":
+            c = SourceIMAP(loopback(src), "127.0.0.1", port, 60)
+            try:
+                c.login(user, password)
+                result = "OK"
+            except imaplib.IMAP4.error as e:
+                result = "NO " + text_of(e)
+            try:
+                c.logout()
+            except (OSError, imaplib.IMAP4.error):
+                pass
+        else:
+            c = SourcePOP3(loopback(src), "127.0.0.1", port, 60)
+            try:
+                c.user(user)
+                c.pass_(password)
+                result = "OK"
+            except poplib.error_proto as e:
+                result = "NO " + text_of(e)
+            try:
+                c.quit()
+            except (OSError, poplib.error_proto):
+                pass
+    except (OSError, EOFError, imaplib.IMAP4.abort) as e:
+        result = "ERR " + text_of(e)
+    return "%d %s" % ((time.monotonic() - start) * 1000, result)
+
+
 def main(argv):
     if len(argv) < 2:
         sys.exit(__doc__)
@@ -165,6 +245,10 @@ def main(argv):
                 sys.exit(0)
         sys.exit("%s: the lines of %s are not there (first: %r)"
                  % (argv[3], argv[2], want[0] if want else ""))
+    elif cmd in ("imap-login", "pop3-login"):
+        for _ in range(int(argv[6]) if len(argv) > 6 else 1):
+            print(login(cmd[:4], argv[2], int(argv[3]), argv[4], argv[5]),
+                  flush=True)
     elif cmd == "send":
         data = eval(argv[4], {"__builtins__": {"bytes": bytes, "range": range}})
         send(argv[2], int(argv[3]), data,
