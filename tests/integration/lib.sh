@@ -607,3 +607,66 @@ expect_smtp() {
 		fi ;;
 	esac
 }
+
+# ------------------------------------------------------ Dovecot auth policy
+
+# mw_dovecot_policy FILE PORT NONCE: contrib/dovecot/95-mailward.conf
+# with only the URL's port and the nonce replaced, written to FILE; prints
+# the API key the file carries (mailward's [authpolicy] api_key must be
+# it). Fails the test when anything else would differ.
+mw_dovecot_policy() {
+	local file=$1 port=$2 nonce=$3 src=$MW_SOURCE_DIR/contrib/dovecot/95-mailward.conf
+	sed -e "s|^auth_policy_server_url = http://127\.0\.0\.1:10047/|auth_policy_server_url = http://127.0.0.1:$port/|" \
+	    -e "s|^auth_policy_hash_nonce = REPLACE-WITH-A-RANDOM-NONCE$|auth_policy_hash_nonce = $nonce|" \
+	    "$src" >"$file"
+	if [ "$(diff "$src" "$file" | grep -c '^[<>]')" != 4 ]; then
+		fail "contrib/dovecot/95-mailward.conf used with only the URL and the nonce replaced"
+		diff "$src" "$file" | sed 's/^/     | /'
+		exit 1
+	fi
+	sed -n 's/^auth_policy_server_api_header = X-API-Key: //p' "$src"
+}
+
+# authpolicy_stat NAME: a counter of listeners.authpolicy in GET /status.
+authpolicy_stat() {
+	mwcli status --json >"$T/status.json" &&
+	    $MW_HELPER json-get "$T/status.json" "listeners.authpolicy.$1"
+}
+authpolicy_stat_ge() { local v; v=$(authpolicy_stat "$1") && [ "$v" -ge "$2" ]; }
+
+# Dovecot sends its report after answering the client, so before the next
+# attempt wait until mailward has seen the report of every attempt so far
+# (MW_LOGINS counts them; each attempt, refused or not, makes one report).
+MW_LOGINS=0
+wait_reports() {
+	wait_for 20 authpolicy_stat_ge reports "$MW_LOGINS" ||
+	    fail "mailward received the reports of $MW_LOGINS logins (has $(authpolicy_stat reports))"
+}
+
+# expect_login DESC imap|pop3 SRC USER PASSWORD WANT [MIN_MS [MAX_MS]]:
+# one login from source address SRC through the test Dovecot
+# ($MW_IMAP_PORT / $MW_POP3_PORT). WANT: ok (logged in), failed (wrong
+# password: Dovecot's own refusal), refused (mailward's answer: the reject
+# text). The time from connect to answer must be within [MIN_MS, MAX_MS]
+# when given; it is left in LOGIN_MS.
+expect_login() {
+	local desc=$1 proto=$2 src=$3 user=$4 pw=$5 want=$6 min=${7:-0} max=${8:-} port out got
+	[ "$proto" = imap ] && port=$MW_IMAP_PORT || port=$MW_POP3_PORT
+	out=$($MW_HELPER "$proto-login" "$src" "$port" "$user" "$pw")
+	MW_LOGINS=$((MW_LOGINS + 1))
+	LOGIN_MS=${out%% *}
+	got=${out#* }
+	case $want in
+	ok) [[ $got == OK ]] ;;
+	failed) [[ $got == NO* && $got != *"Login refused"* ]] ;;
+	refused) [[ $got == NO* && $got == *"Login refused"* ]] ;;
+	esac
+	local rc=$?
+	if [ "$rc" -eq 0 ] && [ "$LOGIN_MS" -ge "$min" ] &&
+	    { [ -z "$max" ] || [ "$LOGIN_MS" -le "$max" ]; }; then
+		ok "$desc: $want in $LOGIN_MS ms ($got)"
+	else
+		fail "$desc: want $want in [$min, ${max:-inf}] ms, got in $LOGIN_MS ms: $got"
+	fi
+	wait_reports
+}
