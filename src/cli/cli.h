@@ -146,5 +146,6 @@ void	 alerts_print(FILE *out, json_t *alerts);
 /* The login guard's lines of `mailward check` from its "login" member. */
 void	 check_login_print(FILE *out, json_t *login);
 int	 cmd_logscan(struct cli *c, int argc, char **argv);	/* offline */
+int	 cmd_admin(struct cli *c, int argc, char **argv);	/* dashboard admins */
 
 #endif

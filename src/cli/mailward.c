@@ -35,6 +35,8 @@ static const char mailward_help[] =
 "  reload                          re-read the configuration (as SIGHUP)\n"
 "  logscan FILE... [--since T]     scan mail logs offline: failures and the\n"
 "                                  bans the login guard would make (no daemon)\n"
+"  admin add|passwd NAME           a dashboard admin; password asked twice\n"
+"  admin list | admin del NAME     (or --password-stdin)\n"
 "\n"
 "options:\n"
 "  -c, --config FILE   configuration file to find the admin socket in\n"
@@ -81,6 +83,8 @@ cli_run(struct cli *c, int argc, char **argv)
 		return cmd_alerts(c, argc, argv);
 	if (strcmp(verb, "logscan") == 0)
 		return cmd_logscan(c, argc, argv);
+	if (strcmp(verb, "admin") == 0 || strcmp(verb, "admins") == 0)
+		return cmd_admin(c, argc, argv);
 	if (strcmp(verb, "help") == 0)
 		return cli_help(mailward_help);
 	return cli_usage_error(mailward_usage, "unknown command \"%s\" (see "

@@ -94,6 +94,17 @@ static const struct cfg_key cfg_keys[] = {
 	K("dnsbl", "cache_max_ttl", CT_DURATION, dnsbl.cache_max_ttl, 7 * 86400, "1h", "a duration such as 1h"),
 	K("dnsbl", "negative_ttl", CT_DURATION, dnsbl.negative_ttl, 86400, "5m", "a duration such as 5m"),
 	K("dnsbl", "cache_max_entries", CT_U32, dnsbl.cache_max_entries, 10000000, "200000", "a number of entries"),
+	K("dashboard", "enabled", CT_BOOL, dashboard.enabled, 0, "yes", "yes or no"),
+	K("dashboard", "listen", CT_ENDPOINT, dashboard.listen, 0, "127.0.0.1:10048", "127.0.0.1:10048 or [::1]:10048"),
+	K("dashboard", "tls_certificate", CT_STR, dashboard.tls_certificate, 0, "", "a PEM file (relative: in state_dir), or empty"),
+	K("dashboard", "tls_key", CT_STR, dashboard.tls_key, 0, "", "a PEM file (relative: in state_dir), or empty"),
+	K("dashboard", "session_idle_timeout", CT_DURATION, dashboard.session_idle_timeout, 86400, "30m", "a duration such as 30m, at most 1d"),
+	K("dashboard", "session_lifetime", CT_DURATION, dashboard.session_lifetime, 30 * 86400, "12h", "a duration such as 12h, at most 30d"),
+	K("dashboard", "web_root", CT_PATH, dashboard.web_root, 0, MW_WEB_ROOT, "an absolute path"),
+	K("dashboard", "trusted_proxy", CT_STR, dashboard.trusted_proxy, 0, "", "the reverse proxy's address such as 127.0.0.1, or empty"),
+	K("dashboard", "max_connections", CT_U32, dashboard.max_connections, 10000, "256", "a number from 1 to 10000"),
+	K("dashboard", "max_streams", CT_U32, dashboard.max_streams, 1000, "16", "a number from 1 to 1000"),
+	K("dashboard", "metrics", CT_BOOL, dashboard.metrics, 0, "yes", "yes or no"),
 	K("lists", "default_ban", CT_DURATION, lists.default_ban, 3650ULL * 86400, "1d", "a duration such as 1d, or 0 or permanent"),
 	K("login", "enabled", CT_BOOL, login.enabled, 0, "yes", "yes or no"),
 	K("login", "window", CT_DURATION, login.window, 86400, "10m", "a duration such as 10m, at most 1d"),
@@ -851,7 +862,7 @@ cfg_zone_key(struct cfg_loader *l, const char *section, const char *key,
 
 static const char *const section_names[] = { "daemon", "policy", "admin",
 	"store", "dnsbl", "lists", "authpolicy", "login",
-	"firewall", "logwatch" };
+	"firewall", "logwatch", "dashboard" };
 
 /* An unknown section, reported once for all its keys. */
 static void
@@ -894,7 +905,7 @@ cfg_bad_section(struct cfg_loader *l, const char *section, const char *key)
 	else
 		cfg_error(l, "", "", "unknown section [%s] (daemon, policy, "
 		    "authpolicy, admin, store, dnsbl, dnsbl:NAME, lists, login, "
-		    "firewall or logwatch)",
+		    "firewall, logwatch or dashboard)",
 		    cfg_quote(l, section));
 	l->line = line;
 }
@@ -1026,6 +1037,8 @@ cfg_set_defaults(struct cfg_loader *l)
 	struct cfg *c = l->cfg;
 
 	c->dnsbl.enabled = true;
+	c->dashboard.enabled = true;
+	c->dashboard.metrics = true;
 	for (size_t i = 0; i < MW_N_ELEMENTS(cfg_keys); i++)
 		if (cfg_set_key(l, &cfg_keys[i], cfg_keys[i].def) < 0)
 			mw_panic("cfg: default of %s.%s is invalid",
@@ -1101,6 +1114,69 @@ cfg_check_login(struct cfg_loader *l)
 	l->line = line;
 }
 
+/* "host:port" -> is host a loopback address (127.0.0.0/8, ::1)? */
+static bool
+cfg_endpoint_is_loopback(const char *v)
+{
+	struct mw_addr	 a;
+	const char	*end;
+
+	if (v[0] == '[') {
+		if ((end = strchr(v, ']')) == NULL ||
+		    mw_addr_parse_len(v + 1, (size_t)(end - v - 1), &a) < 0)
+			return false;
+	} else if ((end = strrchr(v, ':')) == NULL ||
+	    mw_addr_parse_len(v, (size_t)(end - v), &a) < 0)
+		return false;
+	if (mw_addr_is_v4(&a))
+		return a.b[12] == 127;
+	for (size_t i = 0; i < 15; i++)
+		if (a.b[i] != 0)
+			return false;
+	return a.b[15] == 1;
+}
+
+/* [dashboard]: TLS files come in pairs, and a listener reachable from
+   other hosts must use TLS (passwords and session cookies cross it). */
+static void
+cfg_finish_dashboard(struct cfg_loader *l)
+{
+	struct cfg	*c = l->cfg;
+	bool		 cert = c->dashboard.tls_certificate[0] != '\0';
+	bool		 key = c->dashboard.tls_key[0] != '\0';
+
+	c->dashboard.tls_certificate = cfg_in_state_dir(l,
+	    c->dashboard.tls_certificate);
+	c->dashboard.tls_key = cfg_in_state_dir(l, c->dashboard.tls_key);
+	c->dashboard.tls = cert && key;
+	if (cert != key) {
+		l->line = cfg_key_line(l, "dashboard", cert ? "tls_certificate" :
+		    "tls_key");
+		cfg_error(l, "dashboard", cert ? "tls_key" : "tls_certificate",
+		    "missing: TLS needs both tls_certificate and tls_key");
+	}
+	if (c->dashboard.trusted_proxy[0] != '\0' &&
+	    mw_addr_parse(c->dashboard.trusted_proxy,
+	    &c->dashboard.trusted_proxy_addr) < 0) {
+		l->line = cfg_key_line(l, "dashboard", "trusted_proxy");
+		cfg_error(l, "dashboard", "trusted_proxy", "\"%s\" is not an IP "
+		    "address (expected the reverse proxy's address such as "
+		    "127.0.0.1)", cfg_quote(l, c->dashboard.trusted_proxy));
+	}
+	if (c->dashboard.enabled && c->dashboard.listen[0] == '\0') {
+		l->line = cfg_key_line(l, "dashboard", "listen");
+		cfg_error(l, "dashboard", "listen", "is empty: set an address "
+		    "such as 127.0.0.1:10048, or enabled = no");
+	} else if (c->dashboard.enabled && !c->dashboard.tls &&
+	    !cfg_endpoint_is_loopback(c->dashboard.listen)) {
+		l->line = cfg_key_line(l, "dashboard", "listen");
+		cfg_error(l, "dashboard", "listen", "%s is not a loopback "
+		    "address and TLS is off: set tls_certificate and tls_key "
+		    "(see docs/dashboard.md), or listen on 127.0.0.1 behind a "
+		    "reverse proxy", cfg_quote(l, c->dashboard.listen));
+	}
+}
+
 static void
 cfg_finish(struct cfg_loader *l)
 {
@@ -1108,6 +1184,7 @@ cfg_finish(struct cfg_loader *l)
 
 	c->store.path = cfg_in_state_dir(l, c->store.path);
 	c->admin.socket = cfg_in_state_dir(l, c->admin.socket);
+	cfg_finish_dashboard(l);
 	if (c->dnsbl.cache_min_ttl > c->dnsbl.cache_max_ttl) {
 		l->line = cfg_key_line(l, "dnsbl", "cache_min_ttl");
 		if (l->line == 0)
@@ -1445,6 +1522,17 @@ cfg_dump(const struct cfg *c, FILE *out)
 		}
 		fprintf(out, "\n");
 	}
+	fprintf(out, "\n[dashboard]\nenabled = %s\nlisten = %s\n"
+	    "tls_certificate = %s\ntls_key = %s\nsession_idle_timeout = %s\n"
+	    "session_lifetime = %s\nweb_root = %s\ntrusted_proxy = %s\n"
+	    "max_connections = %u\nmax_streams = %u\nmetrics = %s\n",
+	    c->dashboard.enabled ? "yes" : "no", c->dashboard.listen,
+	    c->dashboard.tls_certificate, c->dashboard.tls_key,
+	    cfg_dur(c->dashboard.session_idle_timeout, d1, sizeof(d1)),
+	    cfg_dur(c->dashboard.session_lifetime, d2, sizeof(d2)),
+	    c->dashboard.web_root, c->dashboard.trusted_proxy,
+	    c->dashboard.max_connections, c->dashboard.max_streams,
+	    c->dashboard.metrics ? "yes" : "no");
 	fprintf(out, "\n[lists]\ndefault_ban = %s\n", c->lists.default_ban == 0 ?
 	    "permanent" : cfg_dur(c->lists.default_ban, d1, sizeof(d1)));
 	for (size_t i = 0; i < c->lists.nallow; i++)

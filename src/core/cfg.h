@@ -133,6 +133,22 @@ struct cfg {
 	} dnsbl;
 
 	struct {
+		bool		 enabled;	/* default yes */
+		const char	*listen;	/* "host:port"; default 127.0.0.1:10048 */
+		const char	*tls_certificate;	/* PEM path; "" = plain HTTP */
+		const char	*tls_key;	/* PEM path; "" = plain HTTP */
+		bool		 tls;		/* both set */
+		uint64_t	 session_idle_timeout;	/* seconds, default 30m */
+		uint64_t	 session_lifetime;	/* seconds, default 12h */
+		const char	*web_root;	/* static files; default MW_WEB_ROOT */
+		const char	*trusted_proxy;	/* address whose X-Forwarded-For is believed; "" = none */
+		struct mw_addr	 trusted_proxy_addr;	/* valid when trusted_proxy[0] */
+		uint32_t	 max_connections;	/* default 256 */
+		uint32_t	 max_streams;	/* live event streams, default 16 */
+		bool		 metrics;	/* serve /metrics; default yes */
+	} dashboard;
+
+	struct {
 		uint64_t	 default_ban;	/* seconds for `ban add` without --for; 0 = permanent; default 1d */
 		struct cfg_list_entry	*allow, *deny;	/* static entries from the file */
 		size_t		 nallow, ndeny;

@@ -34,6 +34,7 @@
 #include "engine/engine.h"
 #include "listen/admin.h"
 #include "listen/authpolicy.h"
+#include "listen/dashboard.h"
 #include "listen/policy.h"
 #include "sources/logwatch.h"
 #include "store/store.h"
@@ -55,6 +56,7 @@ struct daemon {
 	struct admin_server	*admin;
 	struct logwatch		*logwatch;	/* NULL: [logwatch] off */
 	struct firewall		*fw;		/* nftables helper (enforce/) */
+	struct dashboard	*dashboard;
 	struct event		*sig_hup, *sig_term, *sig_int;
 };
 
@@ -201,6 +203,8 @@ daemon_reload(struct daemon *d, char **error_r)
 	if ((d->authpolicy != NULL) != fresh->authpolicy.enabled)
 		log_warn("mailwardd: reload: [authpolicy] enabled changed; "
 		    "takes effect at the next restart");
+	if (d->dashboard != NULL)
+		dashboard_reload(d->dashboard, fresh);
 	if (log_level_parse(fresh->daemon.log_level, &level) == 0)
 		log_set_level(level);
 	/* Lookups in flight may still point into the old cfg's zones. */
@@ -289,6 +293,17 @@ daemon_admin_status(void *ctx, json_t *status)
 		    "over_limit", (json_int_t)as.over_limit,
 		    "fail_open", (json_int_t)as.fail_open));
 	}
+	if (d->dashboard != NULL) {
+		struct dashboard_stats ds;
+
+		dashboard_get_stats(d->dashboard, &ds);
+		json_object_set_new(listeners, "dashboard", json_pack(
+		    "{s:I, s:I, s:I, s:I}",
+		    "requests", (json_int_t)ds.requests,
+		    "sessions", (json_int_t)ds.sessions,
+		    "streams", (json_int_t)ds.streams,
+		    "logins", (json_int_t)ds.logins));
+	}
 	json_object_set_new(status, "listeners", listeners);
 	if (d->fw != NULL)
 		json_object_set_new(status, "firewall", daemon_firewall_json(d->fw));
@@ -303,6 +318,7 @@ daemon_admin_reload(void *ctx, char **error_r)
 static void
 daemon_shutdown(struct daemon *d)
 {
+	dashboard_free(&d->dashboard);
 	admin_server_free(&d->admin);
 	authpolicy_server_free(&d->authpolicy);
 	policy_server_free(&d->policy);
@@ -479,6 +495,12 @@ main(int argc, char **argv)
 	if (admin_server_new(d.base, d.cfg, d.engine, &hooks, &d.admin,
 	    &error) < 0) {
 		log_error("mailwardd: admin socket: %s", error != NULL ? error : "?");
+		rc = EX_UNAVAILABLE;
+		goto out;
+	}
+	if (d.cfg->dashboard.enabled && dashboard_new(d.base, d.cfg, d.engine,
+	    d.admin, false, &d.dashboard, &error) < 0) {
+		log_error("mailwardd: dashboard: %s", error != NULL ? error : "?");
 		rc = EX_UNAVAILABLE;
 		goto out;
 	}

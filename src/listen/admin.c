@@ -39,6 +39,7 @@
 
 enum admin_methods {
 	ADMIN_GET = 1 << 0, ADMIN_POST = 1 << 1, ADMIN_DELETE = 1 << 2,
+	ADMIN_PUT = 1 << 3, ADMIN_PATCH = 1 << 4,
 };
 
 struct admin_route {
@@ -47,6 +48,10 @@ struct admin_route {
 	void		(*fn)(struct admin_req *r);	/* a path ending in '/'
 							   takes an argument */
 };
+
+/* Refused over the dashboard's TCP listener: managing admins needs
+   access to the server itself. */
+static const char *const admin_unix_only[] = { "/api/v1/admins" };
 
 static void admin_route_allow(struct admin_req *r);
 static void admin_route_deny(struct admin_req *r);
@@ -65,6 +70,10 @@ static const struct admin_route admin_routes[] = {
 	{ "/api/v1/alerts/",	ADMIN_POST,				admin_route_alert_id },
 	{ "/api/v1/accounts",	ADMIN_GET,				admin_route_accounts },
 	{ "/api/v1/accounts/",	ADMIN_GET,				admin_route_account_name },
+	{ "/api/v1/admins",	ADMIN_GET | ADMIN_POST | ADMIN_PUT | ADMIN_DELETE,
+	    admin_route_admins },
+	{ "/api/v1/audit",	ADMIN_GET,				admin_route_audit },
+	{ "/api/v1/stats",	ADMIN_GET,				admin_route_stats },
 };
 
 static void
@@ -113,6 +122,9 @@ admin_status_phrase(int code)
 	case 200: return "OK";
 	case 201: return "Created";
 	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 429: return "Too Many Requests";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
 	case 409: return "Conflict";
@@ -181,13 +193,15 @@ admin_method_bit(enum evhttp_cmd_type m)
 	case EVHTTP_REQ_GET: return ADMIN_GET;
 	case EVHTTP_REQ_POST: return ADMIN_POST;
 	case EVHTTP_REQ_DELETE: return ADMIN_DELETE;
+	case EVHTTP_REQ_PUT: return ADMIN_PUT;
+	case EVHTTP_REQ_PATCH: return ADMIN_PATCH;
 	default: return 0;
 	}
 }
 
 /* "uid 1000" on the unix socket (SO_PEERCRED), "ADDR:PORT" on TCP. */
 static const char *
-admin_peer(struct evhttp_request *req, struct mw_arena *a)
+admin_peer(struct evhttp_request *req, struct mw_arena *a, bool *unix_r)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct bufferevent	*bev;
@@ -205,6 +219,7 @@ admin_peer(struct evhttp_request *req, struct mw_arena *a)
 	fd = bev != NULL ? bufferevent_getfd(bev) : -1;
 	if (fd >= 0 && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
 	    ss.ss_family == AF_UNIX) {
+		*unix_r = true;
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &ul) == 0)
 			return mw_arena_printf(a, "uid %lu", (unsigned long)uc.uid);
 		return "unknown uid";
@@ -214,10 +229,34 @@ admin_peer(struct evhttp_request *req, struct mw_arena *a)
 	    (unsigned)port);
 }
 
+/* Lists the methods of a route for an Allow header. */
+static const char *
+admin_allow_text(unsigned methods, struct mw_arena *a)
+{
+	static const struct { unsigned bit; const char *name; } names[] = {
+		{ ADMIN_GET, "GET" }, { ADMIN_POST, "POST" },
+		{ ADMIN_PUT, "PUT" }, { ADMIN_PATCH, "PATCH" },
+		{ ADMIN_DELETE, "DELETE" },
+	};
+	const char *text = "";
+
+	for (size_t i = 0; i < MW_N_ELEMENTS(names); i++)
+		if (methods & names[i].bit)
+			text = mw_arena_printf(a, "%s%s%s", text,
+			    text[0] != '\0' ? ", " : "", names[i].name);
+	return text;
+}
+
 static void
 admin_on_request(struct evhttp_request *req, void *arg)
 {
-	struct admin_server	*as = arg;
+	admin_dispatch(arg, req, NULL);
+}
+
+void
+admin_dispatch(struct admin_server *as, struct evhttp_request *req,
+    const struct admin_caller *caller)
+{
 	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
 	const struct admin_route *route = NULL;
 	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
@@ -243,15 +282,21 @@ admin_on_request(struct evhttp_request *req, void *arg)
 	}
 	if (route == NULL) {
 		admin_reply_error(req, 404, mw_arena_printf(r.a, "no such API "
-		    "route %s: the routes are /api/v1/status, bans, lists/allow, "
-		    "lists/deny, check, events, reload, alerts, alerts/ID/ack, "
-		    "accounts and accounts/NAME",
+		    "route %s: see docs/admin-api.md for the routes",
 		    mw_sanitize(r.a, mw_slice_from_cstr(r.path), 80)));
 		goto out;
 	}
+	for (size_t i = 0; caller != NULL && caller->tcp &&
+	    i < MW_N_ELEMENTS(admin_unix_only); i++) {
+		if (strcmp(route->path, admin_unix_only[i]) != 0)
+			continue;
+		admin_reply_error(req, 403, "admin accounts are managed on the "
+		    "server only, over the admin socket: mailward admin "
+		    "add|list|del|passwd");
+		goto out;
+	}
 	if ((route->methods & admin_method_bit(r.method)) == 0) {
-		const char *allow = route->methods == ADMIN_GET ? "GET" :
-		    route->methods == ADMIN_POST ? "POST" : "GET, POST, DELETE";
+		const char *allow = admin_allow_text(route->methods, r.a);
 
 		evhttp_add_header(evhttp_request_get_output_headers(req),
 		    "Allow", allow);
@@ -271,7 +316,18 @@ admin_on_request(struct evhttp_request *req, void *arg)
 		mw_panic("evbuffer_copyout: short copy");
 	body[r.body_len] = '\0';
 	r.body = body;
-	r.peer = admin_peer(req, r.a);
+	if (caller != NULL) {
+		r.who = *caller;
+		r.peer = mw_arena_printf(r.a, "%s from %s", caller->actor,
+		    caller->origin);
+	} else {
+		bool is_unix = false;
+
+		r.peer = admin_peer(req, r.a, &is_unix);
+		r.who = (struct admin_caller){ .tcp = !is_unix, .actor = r.peer,
+		    .origin = is_unix ? mw_arena_printf(r.a, "unix %s", r.peer) :
+		    r.peer };
+	}
 	log_debug("admin: %s %s%s%s by %s", admin_method_name(r.method),
 	    route->path, r.query != NULL ? "?" : "", r.query != NULL ?
 	    mw_sanitize(r.a, mw_slice_from_cstr(r.query), 200) : "", r.peer);
@@ -452,6 +508,8 @@ admin_server_new(struct event_base *base, const struct cfg *cfg,
 	evhttp_set_default_content_type(as->http, "application/json");
 	admin_apply_timeout(as);
 	evhttp_set_gencb(as->http, admin_on_request, as);
+	if (admin_pw_new(base, &as->pw, error_r) < 0)
+		goto fail;
 
 	if (admin_bind_unix(as, cfg, &fd, error_r) < 0)
 		goto fail;
@@ -499,6 +557,8 @@ admin_server_free(struct admin_server **asp)
 	if (as == NULL)
 		return;
 	admin_checks_cancel_all(as);
+	admin_jobs_cancel_all(as);
+	admin_pw_free(&as->pw);
 	if (as->http != NULL)
 		evhttp_free(as->http);
 	/* Only our socket: a newer daemon may own the path by now. */

@@ -140,6 +140,24 @@ int	 admin_parse_alert_ack_path(const char *tail, struct mw_arena *a,
 int	 admin_parse_events_query(const char *query, struct mw_arena *a,
 	    struct store_event_query *q, const char **error_r) MW_MUST_CHECK;
 
+/* Building blocks for other parsers (dashboard_parse.c). */
+struct evkeyvalq;
+/* The body as a JSON object (empty_ok: an empty body is an empty
+   object); NULL with *error_r naming example. Caller decrefs. */
+json_t	*admin_parse_object(const char *body, size_t len, bool empty_ok,
+	    const char *example, struct mw_arena *a, const char **error_r);
+/* A member that must be a string of printable text, at most max bytes;
+   *text_r is a copy in a. */
+int	 admin_member_text(json_t *v, const char *name, size_t max,
+	    bool allow_empty, struct mw_arena *a, const char **text_r,
+	    const char **error_r) MW_MUST_CHECK;
+/* Splits query into q (the caller runs evhttp_clear_headers on it after
+   a success), refusing duplicates and names not in the NULL-terminated
+   list known (expected: the same list as text, for the error). */
+int	 admin_query_split(const char *query, const char *const *known,
+	    const char *expected, struct evkeyvalq *q, struct mw_arena *a,
+	    const char **error_r) MW_MUST_CHECK;
+
 /* A JSON string of s (NULL: ""); bytes of invalid UTF-8 become '?'. */
 json_t	*admin_json_text(const char *s);
 /* BAN as the API prints it (docs/admin-api.md). */

@@ -36,8 +36,7 @@ admin_quote(struct mw_arena *a, const char *s, size_t len)
 	return mw_sanitize(a, (struct mw_slice){ s, len }, ADMIN_MAX_PARAM);
 }
 
-/* The body as a JSON object (empty_ok: an empty body is an empty object). */
-static json_t *
+json_t *
 admin_parse_object(const char *body, size_t len, bool empty_ok,
     const char *example, struct mw_arena *a, const char **error_r)
 {
@@ -84,8 +83,7 @@ admin_parse_object(const char *body, size_t len, bool empty_ok,
 	return o;
 }
 
-/* A member that must be a string of printable text, at most max bytes. */
-static int
+int
 admin_member_text(json_t *v, const char *name, size_t max, bool allow_empty,
     struct mw_arena *a, const char **text_r, const char **error_r)
 {
@@ -285,9 +283,7 @@ admin_parse_empty_body(const char *body, size_t len, struct mw_arena *a,
 
 /* --- query strings ------------------------------------------------------ */
 
-/* Splits query into q (caller clears it), refusing duplicates and names
-   not in the NULL-terminated list known. */
-static int
+int
 admin_query_split(const char *query, const char *const *known,
     const char *expected, struct evkeyvalq *q, struct mw_arena *a,
     const char **error_r)

@@ -56,8 +56,18 @@ admin_record(struct admin_req *r, const struct mw_cidr *net,
 		.listener = "admin", .verdict = verdict, .reason = reason,
 		.account = "", .sender = "", .recipient = "",
 	};
+	char	 action[32], target[MW_CIDR_STRLEN];
+	size_t	 i;
 
 	store_event_append(engine_store(r->as->e), &ev);
+	/* The audit log names the action as the event does: "ban",
+	   "unban", "allow_add", ... */
+	for (i = 0; verdict[i] != '\0' && i + 1 < sizeof(action); i++)
+		action[i] = (char)(verdict[i] >= 'A' && verdict[i] <= 'Z' ?
+		    verdict[i] - 'A' + 'a' : verdict[i]);
+	action[i] = '\0';
+	admin_audit(r, action, mw_cidr_format(net, target, sizeof(target)),
+	    reason);
 }
 
 /* --- GET /api/v1/status ------------------------------------------------- */
@@ -65,7 +75,15 @@ admin_record(struct admin_req *r, const struct mw_cidr *net,
 void
 admin_route_status(struct admin_req *r)
 {
-	struct admin_server	*as = r->as;
+	json_t *o = admin_status_json(r->as);
+
+	admin_reply(r->req, 200, o);
+	json_decref(o);
+}
+
+json_t *
+admin_status_json(struct admin_server *as)
+{
 	struct engine_stats	 es;
 	struct store_stats	 ss;
 	struct dnsbl		*d = engine_dnsbl(as->e);
@@ -126,11 +144,13 @@ admin_route_status(struct admin_req *r)
 		json_object_set_new(o, "dnsbl", json_pack("{s:b, s:o}",
 		    "enabled", 0, "zones", zones));
 	}
-	json_object_set_new(o, "store", json_pack("{s:o, s:I, s:I, s:I}",
+	json_object_set_new(o, "store", json_pack("{s:o, s:I, s:I, s:I, s:I, s:I}",
 	    "backend", admin_json_text(as->cfg->store.backend),
 	    "events_written", (json_int_t)ss.events_written,
 	    "events_dropped", (json_int_t)ss.events_dropped,
-	    "write_errors", (json_int_t)ss.write_errors));
+	    "write_errors", (json_int_t)ss.write_errors,
+	    "commits", (json_int_t)ss.commits,
+	    "commit_us", (json_int_t)ss.commit_us));
 	{
 		struct engine_login_stats ls;
 
@@ -156,8 +176,7 @@ admin_route_status(struct admin_req *r)
 		as->hooks.status(as->hooks.ctx, o);
 	if (json_object_get(o, "listeners") == NULL)
 		json_object_set_new(o, "listeners", json_object());
-	admin_reply(r->req, 200, o);
-	json_decref(o);
+	return o;
 }
 
 /* --- /api/v1/bans ------------------------------------------------------- */
@@ -712,6 +731,7 @@ admin_route_reload(struct admin_req *r)
 		return;
 	}
 	log_info("admin: reload by %s", r->peer);
+	admin_audit(r, "reload", as->hooks.config_path, "");
 	o = json_pack("{s:b}", "reloaded", 1);
 	admin_reply(r->req, 200, o);
 	json_decref(o);

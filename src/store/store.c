@@ -183,7 +183,68 @@ store_list_load(struct store *st, store_list_fn *fn, void *ctx)
 void
 store_event_append(struct store *st, const struct store_event *ev)
 {
+	if (st->event_hook != NULL)
+		st->event_hook(st->event_hook_ctx, ev);
 	st->backend->event_append(st, ev);
+}
+
+void
+store_set_event_hook(struct store *st, store_event_hook_fn *fn, void *ctx)
+{
+	st->event_hook = fn;
+	st->event_hook_ctx = fn != NULL ? ctx : NULL;
+}
+
+int
+store_admin_put(struct store *st, const struct store_admin *a)
+{
+	return st->backend->admin_put(st, a);
+}
+
+int
+store_admin_get(struct store *st, const char *name, store_admin_fn *fn,
+    void *ctx)
+{
+	return st->backend->admin_get(st, name, fn, ctx);
+}
+
+int
+store_admin_del(struct store *st, const char *name)
+{
+	return st->backend->admin_del(st, name);
+}
+
+int
+store_admin_list(struct store *st, store_admin_fn *fn, void *ctx)
+{
+	return st->backend->admin_list(st, fn, ctx);
+}
+
+int
+store_audit_append(struct store *st, const struct store_audit *a)
+{
+	return st->backend->audit_append(st, a);
+}
+
+int
+store_audit_query(struct store *st, const struct store_audit_query *q,
+    store_audit_fn *fn, void *ctx)
+{
+	return st->backend->audit_query(st, q, fn, ctx);
+}
+
+int
+store_count_query(struct store *st, int64_t since_ms, int64_t until_ms,
+    store_count_fn *fn, void *ctx)
+{
+	return st->backend->count_query(st, since_ms, until_ms, fn, ctx);
+}
+
+int
+store_event_top(struct store *st, const struct store_top_query *q,
+    store_top_fn *fn, void *ctx)
+{
+	return st->backend->event_top(st, q, fn, ctx);
 }
 
 void

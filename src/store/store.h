@@ -122,9 +122,75 @@ struct store_stats {
 	uint64_t	 events_dropped;	/* queue full */
 	uint64_t	 events_pruned;	/* retention (age, row count) */
 	uint64_t	 write_errors;	/* failed statements, both threads */
+	uint64_t	 commits;	/* event batches committed */
+	uint64_t	 commit_us;	/* microseconds spent committing them */
+};
+
+/* An administrator of the dashboard (`mailward admin add`). */
+#define STORE_ADMIN_MAX_NAME	64	/* bytes of a name */
+#define STORE_ADMIN_MAX_HASH	128	/* bytes of a crypto_pwhash_str string */
+
+struct store_admin {
+	const char	*name;
+	const char	*pwhash;	/* "$argon2id$v=19$m=...": never logged */
+	const char	*language;	/* "ja", "en", "" = from the browser */
+	int64_t		 created;	/* unix seconds */
+	int64_t		 updated;	/* password last set */
+};
+
+/* One admin action: who, what, target, when, from where. */
+struct store_audit {
+	int64_t		 time_ms;	/* unix milliseconds */
+	const char	*actor;		/* admin name, or "uid 1000" (unix socket) */
+	const char	*origin;	/* "127.0.0.1:41822", "unix uid 1000" */
+	const char	*action;	/* "ban.add", "admin.del", "session.login", ... */
+	const char	*target;	/* "203.0.113.9", "alice", "" */
+	const char	*detail;	/* free text, "" */
+};
+
+struct store_audit_query {
+	int64_t		 since_ms, until_ms;	/* inclusive; 0 = unbounded */
+	const char	*actor;		/* NULL = any */
+	size_t		 limit;		/* newest first; 0 = 100 */
+};
+
+/* Per-minute event counts, kept by the event writer for every event
+   whose verdict is not DUNNO (stats without scanning events). */
+struct store_count {
+	int64_t		 minute_ms;	/* start of the minute, unix ms */
+	const char	*listener;
+	const char	*verdict;
+	uint64_t	 n;
+};
+
+enum store_top_key { STORE_TOP_ADDR, STORE_TOP_NET, STORE_TOP_ACCOUNT };
+
+#define STORE_TOP_MAX_VERDICTS	8
+
+/* Events in [since_ms, until_ms] whose verdict is one of verdicts,
+   grouped by address, network (/24, /64) or account (non-empty). */
+struct store_top_query {
+	int64_t		 since_ms, until_ms;
+	enum store_top_key key;
+	const char	*verdicts[STORE_TOP_MAX_VERDICTS];	/* NULL-ended */
+	size_t		 limit;
+};
+
+struct store_top_row {
+	struct mw_cidr	 net;		/* STORE_TOP_ADDR (host) and _NET */
+	const char	*account;	/* STORE_TOP_ACCOUNT */
+	uint64_t	 n;
 };
 
 struct store;
+
+typedef bool store_admin_fn(void *ctx, const struct store_admin *a);
+typedef bool store_audit_fn(void *ctx, const struct store_audit *a);
+typedef bool store_count_fn(void *ctx, const struct store_count *c);
+typedef bool store_top_fn(void *ctx, const struct store_top_row *r);
+/* Sees every event passed to store_event_append, on the caller's thread
+   (the event loop for every caller today), before it is queued. */
+typedef void store_event_hook_fn(void *ctx, const struct store_event *ev);
 
 typedef bool store_ban_fn(void *ctx, const struct store_ban *b);
 typedef bool store_list_fn(void *ctx, const struct store_list_entry *e);
@@ -224,6 +290,36 @@ int	 store_logpos_get(struct store *st, const char *name,
 /* Insert or replace; durable when it returns 0. */
 int	 store_logpos_put(struct store *st, const char *name,
 	    const struct store_logpos *pos) MW_MUST_CHECK;
+/* One hook (the dashboard's live stream); fn NULL removes it. */
+void	 store_set_event_hook(struct store *st, store_event_hook_fn *fn,
+	    void *ctx);
+
+/* --- admins and the audit log (loop thread; writes committed) --- */
+
+/* Insert or replace by a->name. */
+int	 store_admin_put(struct store *st, const struct store_admin *a)
+	    MW_MUST_CHECK;
+/* 1 found (fn called once), 0 no such admin, -1 error. */
+int	 store_admin_get(struct store *st, const char *name, store_admin_fn *fn,
+	    void *ctx) MW_MUST_CHECK;
+/* 1 deleted, 0 none, -1 error. */
+int	 store_admin_del(struct store *st, const char *name) MW_MUST_CHECK;
+/* In name order. */
+int	 store_admin_list(struct store *st, store_admin_fn *fn, void *ctx)
+	    MW_MUST_CHECK;
+int	 store_audit_append(struct store *st, const struct store_audit *a)
+	    MW_MUST_CHECK;
+int	 store_audit_query(struct store *st, const struct store_audit_query *q,
+	    store_audit_fn *fn, void *ctx) MW_MUST_CHECK;
+
+/* --- statistics (loop thread; what the writer committed) --- */
+
+/* Per-minute counts with minute_ms in [since_ms, until_ms], in time order. */
+int	 store_count_query(struct store *st, int64_t since_ms, int64_t until_ms,
+	    store_count_fn *fn, void *ctx) MW_MUST_CHECK;
+/* The q->limit largest groups, largest first. */
+int	 store_event_top(struct store *st, const struct store_top_query *q,
+	    store_top_fn *fn, void *ctx) MW_MUST_CHECK;
 
 void	 store_get_stats(struct store *st, struct store_stats *stats_r);
 /* The last error text of the backend (for log lines). */

@@ -64,15 +64,50 @@ struct store_backend {
 		    struct store_logpos *pos_r);
 	int	(*logpos_put)(struct store *st, const char *name,
 		    const struct store_logpos *pos);
+	/* Admins, audit log, statistics (the dashboard). */
+	int	(*admin_put)(struct store *st, const struct store_admin *a);
+	int	(*admin_get)(struct store *st, const char *name,
+		    store_admin_fn *fn, void *ctx);
+	int	(*admin_del)(struct store *st, const char *name);
+	int	(*admin_list)(struct store *st, store_admin_fn *fn, void *ctx);
+	int	(*audit_append)(struct store *st, const struct store_audit *a);
+	int	(*audit_query)(struct store *st,
+		    const struct store_audit_query *q, store_audit_fn *fn,
+		    void *ctx);
+	int	(*count_query)(struct store *st, int64_t since_ms,
+		    int64_t until_ms, store_count_fn *fn, void *ctx);
+	int	(*event_top)(struct store *st, const struct store_top_query *q,
+		    store_top_fn *fn, void *ctx);
 };
 
 struct store {
 	const struct store_backend	*backend;
 	void				*impl;
+	store_event_hook_fn		*event_hook;
+	void				*event_hook_ctx;
 	char				 error[STORE_ERROR_MAX];
 };
 
 extern const struct store_backend store_backend_sqlite;
+
+/* store_sqlite_dash.c: admins, audit, statistics on the loop connection
+   of store_sqlite.c (statements prepared per call: human-rate calls). */
+struct sqlite3	*store_sqlite_loop_db(struct store *st);
+const char	*store_sqlite_path(struct store *st);
+int	store_sqlite_admin_put(struct store *st, const struct store_admin *a);
+int	store_sqlite_admin_get(struct store *st, const char *name,
+	    store_admin_fn *fn, void *ctx);
+int	store_sqlite_admin_del(struct store *st, const char *name);
+int	store_sqlite_admin_list(struct store *st, store_admin_fn *fn,
+	    void *ctx);
+int	store_sqlite_audit_append(struct store *st,
+	    const struct store_audit *a);
+int	store_sqlite_audit_query(struct store *st,
+	    const struct store_audit_query *q, store_audit_fn *fn, void *ctx);
+int	store_sqlite_count_query(struct store *st, int64_t since_ms,
+	    int64_t until_ms, store_count_fn *fn, void *ctx);
+int	store_sqlite_event_top(struct store *st,
+	    const struct store_top_query *q, store_top_fn *fn, void *ctx);
 
 /* Sets the text store_last_error returns (cut at STORE_ERROR_MAX). */
 void	store_set_error(struct store *st, const char *fmt, ...) MW_PRINTF(2, 3);

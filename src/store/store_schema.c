@@ -112,6 +112,33 @@ static const struct store_migration store_migrations[] = {
 	"	cursor		TEXT NOT NULL,	-- journal cursor, '' for files\n"
 	"	updated		INTEGER NOT NULL	-- unix s\n"
 	") WITHOUT ROWID;\n" },
+	{ 4, "dashboard admins, audit log, per-minute event counts",
+	"CREATE TABLE admins (\n"
+	"	name		TEXT NOT NULL PRIMARY KEY,\n"
+	"	pwhash		TEXT NOT NULL,	-- crypto_pwhash_str (argon2id)\n"
+	"	language	TEXT NOT NULL,	-- '' = from the browser\n"
+	"	created		INTEGER NOT NULL,	-- unix s\n"
+	"	updated		INTEGER NOT NULL\n"
+	") WITHOUT ROWID;\n"
+	"CREATE TABLE audit (\n"
+	"	id		INTEGER PRIMARY KEY,\n"
+	"	time_ms		INTEGER NOT NULL,	-- unix ms\n"
+	"	actor		TEXT NOT NULL,	-- admin name or 'uid N'\n"
+	"	origin		TEXT NOT NULL,	-- address:port or 'unix uid N'\n"
+	"	action		TEXT NOT NULL,\n"
+	"	target		TEXT NOT NULL,\n"
+	"	detail		TEXT NOT NULL\n"
+	");\n"
+	"CREATE INDEX audit_time ON audit(time_ms);\n"
+	"CREATE TABLE counts (\n"
+	"	minute		INTEGER NOT NULL,	-- unix ms of the minute\n"
+	"	listener	TEXT NOT NULL,\n"
+	"	verdict		TEXT NOT NULL,\n"
+	"	n		INTEGER NOT NULL,\n"
+	"	PRIMARY KEY (minute, listener, verdict)\n"
+	") WITHOUT ROWID;\n"
+	"INSERT INTO counts SELECT time_ms / 60000 * 60000, listener, verdict,\n"
+	"	count(*) FROM events WHERE verdict <> 'DUNNO' GROUP BY 1, 2, 3;\n" },
 };
 
 static int

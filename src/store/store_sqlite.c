@@ -57,7 +57,8 @@ enum sq_loop_stmt {
 };
 
 enum sq_writer_stmt {
-	SQW_INSERT, SQW_PRUNE_TIME, SQW_PRUNE_ROWS, SQW_COUNT,
+	SQW_INSERT, SQW_PRUNE_TIME, SQW_PRUNE_ROWS, SQW_COUNT, SQW_TALLY,
+	SQW_PRUNE_TALLY,
 	SQW_BEGIN, SQW_COMMIT, SQW_ROLLBACK,
 	SQW_N
 };
@@ -185,6 +186,10 @@ static const char *const sq_writer_sql[SQW_N] = {
 	[SQW_PRUNE_ROWS] = "DELETE FROM events WHERE id IN (SELECT id FROM "
 	    "events ORDER BY time_ms, id LIMIT ?1)",
 	[SQW_COUNT] = "SELECT count(*) FROM events",
+	[SQW_TALLY] = "INSERT INTO counts (minute, listener, verdict, n) "
+	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (minute, listener, verdict) "
+	    "DO UPDATE SET n = n + excluded.n",
+	[SQW_PRUNE_TALLY] = "DELETE FROM counts WHERE minute < ?1",
 	[SQW_BEGIN] = "BEGIN IMMEDIATE",
 	[SQW_COMMIT] = "COMMIT",
 	[SQW_ROLLBACK] = "ROLLBACK",
@@ -210,6 +215,15 @@ sq_mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t
+sq_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static int64_t
@@ -722,23 +736,90 @@ sq_writer_insert(struct sq_writer *w, const struct sq_event *qe)
 	return sq_exec(stmt) == SQLITE_OK ? 0 : -1;
 }
 
+#define SQ_TALLY_SLOTS	32	/* distinct (minute, listener, verdict) per flush */
+
+/* Per-minute counts of a batch, folded in memory and added to the counts
+   table in the batch's transaction (DUNNO events are not counted: they
+   are most of the traffic and no statistic needs them). */
+struct sq_tally {
+	const struct sq_event	*ev[SQ_TALLY_SLOTS];	/* a representative */
+	int64_t			 minute[SQ_TALLY_SLOTS];
+	uint64_t		 n[SQ_TALLY_SLOTS];
+	size_t			 used;
+};
+
+static int
+sq_tally_flush(struct sq_writer *w, struct sq_tally *t)
+{
+	sqlite3_stmt *stmt = w->stmt[SQW_TALLY];
+
+	for (size_t i = 0; i < t->used; i++) {
+		const struct sq_event *qe = t->ev[i];
+
+		if (sq_bind_i64(stmt, 1, t->minute[i]) != SQLITE_OK ||
+		    sq_bind_text_len(stmt, 2, &qe->text[qe->off[0]],
+		    qe->len[0]) != SQLITE_OK ||
+		    sq_bind_text_len(stmt, 3, &qe->text[qe->off[1]],
+		    qe->len[1]) != SQLITE_OK ||
+		    sq_bind_i64(stmt, 4, (int64_t)t->n[i]) != SQLITE_OK ||
+		    sq_exec(stmt) != SQLITE_OK) {
+			sq_reset(stmt);
+			return -1;
+		}
+	}
+	t->used = 0;
+	return 0;
+}
+
+static int
+sq_tally_add(struct sq_writer *w, struct sq_tally *t, const struct sq_event *qe)
+{
+	const char	*l = &qe->text[qe->off[0]], *v = &qe->text[qe->off[1]];
+	int64_t		 minute = qe->time_ms - ((qe->time_ms % 60000) + 60000) %
+			    60000;
+
+	if (strcmp(v, "DUNNO") == 0)
+		return 0;
+	for (size_t i = 0; i < t->used; i++) {
+		if (t->minute[i] == minute &&
+		    strcmp(&t->ev[i]->text[t->ev[i]->off[0]], l) == 0 &&
+		    strcmp(&t->ev[i]->text[t->ev[i]->off[1]], v) == 0) {
+			t->n[i]++;
+			return 0;
+		}
+	}
+	if (t->used == SQ_TALLY_SLOTS && sq_tally_flush(w, t) < 0)
+		return -1;
+	t->ev[t->used] = qe;
+	t->minute[t->used] = minute;
+	t->n[t->used++] = 1;
+	return 0;
+}
+
 /* Commits the batch in one transaction. Returns the rows written. */
 static size_t
 sq_writer_commit(struct sq_writer *w, const struct sq_event *batch)
 {
-	size_t	 n = 0;
+	struct sq_tally	 tally = { .used = 0 };
+	size_t		 n = 0;
 
 	if (sq_exec(w->stmt[SQW_BEGIN]) != SQLITE_OK) {
 		sq_writer_error(w, "writing events");
 		return 0;
 	}
 	for (const struct sq_event *qe = batch; qe != NULL; qe = qe->next) {
-		if (sq_writer_insert(w, qe) < 0) {
+		if (sq_writer_insert(w, qe) < 0 ||
+		    sq_tally_add(w, &tally, qe) < 0) {
 			sq_writer_error(w, "writing events");
 			(void)sq_exec(w->stmt[SQW_ROLLBACK]);
 			return 0;
 		}
 		n++;
+	}
+	if (sq_tally_flush(w, &tally) < 0) {
+		sq_writer_error(w, "writing event counts");
+		(void)sq_exec(w->stmt[SQW_ROLLBACK]);
+		return 0;
 	}
 	if (sq_exec(w->stmt[SQW_COMMIT]) != SQLITE_OK) {
 		sq_writer_error(w, "writing events");
@@ -781,6 +862,10 @@ sq_writer_prune(struct sq_writer *w, int64_t now)
 			more = n == SQ_PRUNE_CHUNK;
 		}
 		sq_reset(w->stmt[SQW_PRUNE_TIME]);
+		/* one row per minute and kind: small, one statement */
+		if (sq_bind_i64(w->stmt[SQW_PRUNE_TALLY], 1, cutoff) == SQLITE_OK)
+			(void)sq_writer_delete(w, w->stmt[SQW_PRUNE_TALLY]);
+		sq_reset(w->stmt[SQW_PRUNE_TALLY]);
 	}
 	if (w->max_rows > 0 && w->rows > (int64_t)w->max_rows) {
 		int64_t excess = w->rows - (int64_t)w->max_rows;
@@ -836,6 +921,7 @@ sq_writer_main(void *arg)
 		int64_t		 now = sq_mono_ms();
 		struct sq_event	*batch;
 		uint64_t	 seq, pruned = 0;
+		int64_t		 t0;
 		size_t		 written;
 		bool		 synced;
 
@@ -868,7 +954,9 @@ sq_writer_main(void *arg)
 		w->queued = 0;
 		pthread_mutex_unlock(&w->mu);
 
+		t0 = sq_mono_us();
 		written = sq_writer_commit(w, batch);
+		t0 = sq_mono_us() - t0;
 		w->rows += (int64_t)written;
 		while (batch != NULL) {
 			struct sq_event *next = batch->next;
@@ -883,6 +971,8 @@ sq_writer_main(void *arg)
 			pruned = sq_writer_prune(w, now);
 
 		pthread_mutex_lock(&w->mu);
+		w->stats.commits++;
+		w->stats.commit_us += (uint64_t)t0;
 		w->stats.events_written += written;
 		w->stats.events_pruned += pruned;
 		w->seq_done = seq;
@@ -1176,6 +1266,18 @@ store_sqlite_weak_get(struct store *st, const char *account, int64_t *since_r)
 	if (rc != SQLITE_DONE)
 		return sq_fail(st, "reading a weak-password flag");
 	return found;
+}
+
+struct sqlite3 *
+store_sqlite_loop_db(struct store *st)
+{
+	return sq(st)->db;
+}
+
+const char *
+store_sqlite_path(struct store *st)
+{
+	return sq(st)->path;
 }
 
 /* --- open and close -------------------------------------------------------- */
@@ -1494,4 +1596,12 @@ const struct store_backend store_backend_sqlite = {
 	.logpos_put = store_sqlite_logpos_put,
 	.weak_put = store_sqlite_weak_put,
 	.weak_get = store_sqlite_weak_get,
+	.admin_put = store_sqlite_admin_put,
+	.admin_get = store_sqlite_admin_get,
+	.admin_del = store_sqlite_admin_del,
+	.admin_list = store_sqlite_admin_list,
+	.audit_append = store_sqlite_audit_append,
+	.audit_query = store_sqlite_audit_query,
+	.count_query = store_sqlite_count_query,
+	.event_top = store_sqlite_event_top,
 };
