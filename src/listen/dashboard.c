@@ -498,6 +498,11 @@ dash_login(struct dashboard *db, struct dash_req *r)
 		dash_audit(db, lr.name, r->client.text, "login_refused", lr.name,
 		    v.reason);
 		if (v.kind == AUTH_VERDICT_TARPIT) {
+			/* A login refused while throttled counts as a failed
+			   one: retrying without waiting leads to a ban, as a
+			   Dovecot client in the tarpit would get. */
+			dash_auth_obs(&r->client, lr.name, AUTH_PHASE_FAILURE, &o);
+			engine_auth_report(db->e, &o);
 			(void)snprintf(retry, sizeof(retry), "%u",
 			    v.delay_s > 0 ? v.delay_s : 1);
 			evhttp_add_header(evhttp_request_get_output_headers(

@@ -39,9 +39,17 @@ ln -s /etc "$WEB/outside"
 ln -s "$T/outside/secret" "$WEB/secret-link"
 
 MW_DASH_PORT=$(free_tcp_port)
+# dash_ini PORT [IDLE [LOGIN_INI]]: the [dashboard] section, and [login]:
+# the login guard stays out of the way (every check logs in and out from
+# 127.0.0.1) until the throttling checks at the end restore its defaults.
+QUIET_LOGIN='[login]
+tarpit_after = 1000
+ban_after = 2000
+account_address_ban_after = 2000
+alert_after_failures = 1000'
 dash_ini() {
 	printf '[dashboard]\nlisten = 127.0.0.1:%s\nweb_root = %s\n' "$1" "$WEB"
-	printf 'session_idle_timeout = %s\n%s\n' "${2:-30m}" "${3:-}"
+	printf 'session_idle_timeout = %s\n\n%s\n' "${2:-30m}" "${3-$QUIET_LOGIN}"
 }
 mw_write_config "$T/mailward.conf" "$(dash_ini "$MW_DASH_PORT")"
 
@@ -170,10 +178,19 @@ else
 fi
 
 # --- the login guard: throttled, then banned (last: it bans 127.0.0.1) -----
+# its defaults: tarpit after 3 failures, ban after 10 (6 for one account)
+mw_write_config "$T/mailward.conf" "$(dash_ini "$MW_DASH_PORT" 30m '')"
+mwcli reload >/dev/null && ok "reload with the login guard's defaults" || fail "reload"
 dashapi throttle --name alice --attempts 40
+mwcli ban list >"$T/bans.out"
+grep -qE '^127\.0\.0\.1 +login ' "$T/bans.out" &&
+    ok "mailward ban list: 127.0.0.1 banned by the login guard (source login)" ||
+    fail "127.0.0.1 banned by the login guard: $(cat "$T/bans.out")"
+expect_policy "the banned address is refused by the policy service too" \
+    127.0.0.1 '^(REJECT|DEFER|4|5)'
 grep -qE 'dashboard: login failed for "alice" from 127\.0\.0\.1:[0-9]+' "$MW_DAEMON_LOG" &&
     ok "log: dashboard: login failed for \"alice\" from 127.0.0.1:PORT" || fail "failed-login log line"
-grep -q 'dashboard: login of "alice" from 127.0.0.1:[0-9]* refused by the login guard' "$MW_DAEMON_LOG" &&
+grep -q 'dashboard: login of "root" from 127.0.0.1:[0-9]* refused by the login guard' "$MW_DAEMON_LOG" &&
     ok "log: ... refused by the login guard" || fail "refused log line"
 
 stop_mailwardd

@@ -30,7 +30,39 @@ static const struct {
 	/* an unknown section is reported once, at its [section] line */
 	{ "\n[foo]\na = 1\nb = 2\n",
 	  "t.conf:2: unknown section [foo] (daemon, policy, authpolicy, admin, "
-	  "store, dnsbl, dnsbl:NAME, lists, login, firewall or logwatch)" },
+	  "store, dnsbl, dnsbl:NAME, lists, login, firewall, logwatch or "
+	  "dashboard)" },
+	/* [dashboard]: passwords and cookies must not cross a network in
+	   clear text */
+	{ "[dashboard]\nlisten = 0.0.0.0:10048\n",
+	  "t.conf:2: dashboard: listen: 0.0.0.0:10048 is not a loopback "
+	  "address and TLS is off: set tls_certificate and tls_key (see "
+	  "docs/dashboard.md), or listen on 127.0.0.1 behind a reverse proxy" },
+	{ "[dashboard]\nlisten = [2001:db8::1]:443\n",
+	  "t.conf:2: dashboard: listen: [2001:db8::1]:443 is not a loopback "
+	  "address and TLS is off: set tls_certificate and tls_key (see "
+	  "docs/dashboard.md), or listen on 127.0.0.1 behind a reverse proxy" },
+	{ "[dashboard]\nlisten = 0.0.0.0:10048\nenabled = no\n", NULL },
+	{ "[dashboard]\nlisten = 127.0.0.2:10048\n", NULL },
+	{ "[dashboard]\nlisten = [::1]:10048\n", NULL },
+	{ "[dashboard]\nlisten = 192.0.2.1:443\ntls_certificate = /c.pem\n"
+	  "tls_key = /k.pem\n", NULL },
+	{ "[dashboard]\ntls_certificate = /c.pem\n",
+	  "t.conf:2: dashboard: tls_key: missing: TLS needs both "
+	  "tls_certificate and tls_key" },
+	{ "[dashboard]\nlisten =\n",
+	  "t.conf:2: dashboard: listen: is empty: set an address such as "
+	  "127.0.0.1:10048, or enabled = no" },
+	{ "[dashboard]\ntrusted_proxy = proxy.example\n",
+	  "t.conf:2: dashboard: trusted_proxy: \"proxy.example\" is not an IP "
+	  "address (expected the reverse proxy's address such as 127.0.0.1)" },
+	{ "[dashboard]\nsession_idle_timeout = 2d\n",
+	  "t.conf:2: dashboard: session_idle_timeout: \"2d\" is not valid "
+	  "(expected a duration such as 30m, at most 1d)" },
+	{ "[dashboard]\nweb_root = web/dist\n",
+	  "t.conf:2: dashboard: web_root: \"web/dist\" must be an absolute path" },
+	{ "[dashbord]\nlisten = 127.0.0.1:1\n",
+	  "t.conf:1: unknown section [dashbord]; did you mean [dashboard]?" },
 	/* [firewall]: the table name ends up in nft commands */
 	{ "[firewall]\ntable = mail;flush ruleset\n",
 	  "t.conf:2: firewall: table: \"mail;flush ruleset\" is not valid "
