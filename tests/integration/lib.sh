@@ -136,7 +136,7 @@ now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 
 # mw_write_config FILE [EXTRA_INI]: a complete config for a test daemon
 # (state in $T/state, policy on $MW_POLICY_PORT, admin socket in the state
-# dir); EXTRA_INI is appended ([dnsbl], [lists], ...). Without an EXTRA
+# dir, dashboard on $MW_DASH_PORT); EXTRA_INI is appended ([dnsbl], [lists], ...). Without an EXTRA
 # [dnsbl] section the DNSBL is disabled. The daemon stays root unless
 # MW_DAEMON_USER names a user to drop to.
 mw_write_config() {
@@ -155,6 +155,13 @@ mw_write_config() {
 		case $extra in
 		*'[dnsbl]'*) ;;
 		*) printf '[dnsbl]\nenabled = no\n\n' ;;
+		esac
+		# the dashboard listens on a free port too (its default, 10048,
+		# would collide with other tests running at the same time)
+		case $extra in
+		*'[dashboard]'*) ;;
+		*) [ -n "${MW_DASH_PORT:-}" ] || MW_DASH_PORT=$(free_tcp_port)
+		   printf '[dashboard]\nlisten = 127.0.0.1:%s\n\n' "$MW_DASH_PORT" ;;
 		esac
 		printf '%s\n' "$extra"
 	} >"$file"
