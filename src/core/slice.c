@@ -8,6 +8,10 @@
 #include <string.h>
 #include <strings.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 struct mw_slice
 mw_slice_from_cstr(const char *s)
 {
@@ -67,39 +71,161 @@ mw_slice_trim(struct mw_slice s)
 }
 
 /* Bit 7 of each byte of the result is set for the bytes of w that are
-   < 0x20 or == 0x7f, exactly so for the lowest such byte (the borrow of
-   the subtraction can only mark bytes above a true hit). */
+   < 0x20, == 0x7f or == c, exactly so for the lowest such byte: a borrow
+   of the subtractions starts only at a true hit and can only mark bytes
+   above it. */
 static uint64_t
-slice_ctl_mask(uint64_t w)
+slice_ctl_mask(uint64_t w, uint64_t cs)
 {
 	const uint64_t	 ones = 0x0101010101010101ULL;
 	const uint64_t	 high = 0x8080808080808080ULL;
-	uint64_t	 del = w ^ (0x7f * ones);
+	uint64_t	 del = w ^ (0x7f * ones), eq = w ^ cs;
 
-	return (((w - 0x20 * ones) & ~w) | ((del - ones) & ~del)) & high;
+	return (((w - 0x20 * ones) & ~w) | ((del - ones) & ~del) |
+	    ((eq - ones) & ~eq)) & high;
+}
+
+static size_t
+slice_find_ctl_or(struct mw_slice s, char c)
+{
+	size_t i = 0;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (s.len >= 8) {
+		uint64_t cs = 0x0101010101010101ULL * (unsigned char)c;
+		uint64_t w, m;
+
+		for (; i + 8 <= s.len; i += 8) {
+			memcpy(&w, s.ptr + i, sizeof(w));
+			if ((m = slice_ctl_mask(w, cs)) != 0)
+				return i + (size_t)__builtin_ctzll(m) / 8;
+		}
+		if (i == s.len)
+			return s.len;
+		/* The last 8 bytes, overlapping bytes already seen: those had
+		   no hit, so no borrow starts there, and they are masked. */
+		memcpy(&w, s.ptr + s.len - 8, sizeof(w));
+		m = slice_ctl_mask(w, cs) & (~0ULL << (8 * (i + 8 - s.len)));
+		return m != 0 ? s.len - 8 + (size_t)__builtin_ctzll(m) / 8 :
+		    s.len;
+	}
+#endif
+	for (; i < s.len; i++) {
+		unsigned char ch = (unsigned char)s.ptr[i];
+
+		if (ch < 0x20 || ch == 0x7f || ch == (unsigned char)c)
+			return i;
+	}
+	return s.len;
 }
 
 size_t
 mw_slice_find_ctl(struct mw_slice s)
 {
-	size_t i = 0;
+	/* NUL is a control character already. */
+	return slice_find_ctl_or(s, '\0');
+}
 
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	for (; i + 8 <= s.len; i += 8) {
-		uint64_t w, m;
+/* Exact per-byte flags (bit 7 of each byte; no borrow between bytes):
+   bytes < 0x20, and bytes equal to those of cs. */
+static uint64_t
+slice_lt20(uint64_t w)
+{
+	const uint64_t high = 0x8080808080808080ULL;
 
-		memcpy(&w, s.ptr + i, sizeof(w));
-		if ((m = slice_ctl_mask(w)) != 0)
-			return i + (size_t)__builtin_ctzll(m) / 8;
-	}
+	return ~(((w & ~high) + 0x6060606060606060ULL) | w) & high;
+}
+
+static uint64_t
+slice_eq(uint64_t w, uint64_t cs)
+{
+	const uint64_t	 high = 0x8080808080808080ULL;
+	uint64_t	 y = w ^ cs;
+
+	return ~(((y & ~high) + ~high) | y) & high;
+}
+
+/* Bit 7 of byte k to bit k. */
+static uint64_t
+slice_gather(uint64_t m)
+{
+	return ((m >> 7) * 0x0102040810204080ULL) >> 56;
+}
+
+void
+mw_slice_classify64_portable(const char *p, char c, uint64_t *lf_r,
+    uint64_t *c_r, uint64_t *ctl_r)
+{
+	const uint64_t	 ones = 0x0101010101010101ULL;
+	uint64_t	 lf = 0, cm = 0, ctl = 0;
+
+	for (unsigned k = 0; k < 8; k++) {
+		uint64_t w;
+
+		memcpy(&w, p + 8 * k, sizeof(w));
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+		w = __builtin_bswap64(w);
 #endif
-	for (; i < s.len; i++) {
-		unsigned char c = (unsigned char)s.ptr[i];
-
-		if (c < 0x20 || c == 0x7f)
-			return i;
+		lf |= slice_gather(slice_eq(w, '\n' * ones)) << (8 * k);
+		cm |= slice_gather(slice_eq(w, (unsigned char)c * ones)) <<
+		    (8 * k);
+		ctl |= slice_gather(slice_lt20(w) | slice_eq(w, 0x7f * ones)) <<
+		    (8 * k);
 	}
-	return s.len;
+	*lf_r = lf;
+	*c_r = cm;
+	*ctl_r = ctl & ~lf;
+}
+
+#if defined(__SSE2__)
+static void
+slice_classify64_sse2(const char *p, char c, uint64_t *lf_r, uint64_t *c_r,
+    uint64_t *ctl_r)
+{
+	const __m128i	 vlf = _mm_set1_epi8('\n'), vc = _mm_set1_epi8(c);
+	const __m128i	 v1f = _mm_set1_epi8(0x1f), vdel = _mm_set1_epi8(0x7f);
+	uint64_t	 lf = 0, cm = 0, ctl = 0;
+
+	for (unsigned k = 0; k < 4; k++) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)
+		    (p + 16 * k));
+		/* x <= 0x1f, unsigned: max(x, 0x1f) == 0x1f */
+		__m128i low = _mm_cmpeq_epi8(_mm_max_epu8(x, v1f), v1f);
+
+		lf |= (uint64_t)(unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(x, vlf)) << (16 * k);
+		cm |= (uint64_t)(unsigned)_mm_movemask_epi8(
+		    _mm_cmpeq_epi8(x, vc)) << (16 * k);
+		ctl |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_or_si128(low,
+		    _mm_cmpeq_epi8(x, vdel))) << (16 * k);
+	}
+	*lf_r = lf;
+	*c_r = cm;
+	*ctl_r = ctl & ~lf;
+}
+#endif
+
+void
+mw_slice_classify64(const char *p, size_t n, char c, uint64_t *lf_r,
+    uint64_t *c_r, uint64_t *ctl_r)
+{
+	char		 pad[64];
+	uint64_t	 keep = n >= 64 ? ~0ULL : (1ULL << n) - 1;
+
+	if (n < 64) {
+		/* Spaces belong to no class. */
+		memset(pad, ' ', sizeof(pad));
+		memcpy(pad, p, n);
+		p = pad;
+	}
+#if defined(__SSE2__)
+	slice_classify64_sse2(p, c, lf_r, c_r, ctl_r);
+#else
+	mw_slice_classify64_portable(p, c, lf_r, c_r, ctl_r);
+#endif
+	*lf_r &= keep;
+	*c_r &= keep;
+	*ctl_r &= keep;
 }
 
 bool

@@ -37,6 +37,16 @@ bool	 mw_slice_is_printable(struct mw_slice s);
    included) in s, or s.len when there is none. Eight bytes per step: the
    line scanner of the protocol parsers. */
 size_t	 mw_slice_find_ctl(struct mw_slice s);
+/* The bytes of p[0..n) (n <= 64) as bit masks, bit i for p[i]: *lf_r
+   LFs, *c_r bytes equal to c (a printable character), *ctl_r the other
+   control characters (< 0x20, 0x7f; NUL included). Bits from n up are 0.
+   SSE2 where the compiler targets it (16 bytes a step), else 8 bytes a
+   step with mw_slice_classify64_portable (public for its unit test; it
+   reads 64 bytes). The line scanner of the protocol parsers. */
+void	 mw_slice_classify64(const char *p, size_t n, char c, uint64_t *lf_r,
+	    uint64_t *c_r, uint64_t *ctl_r);
+void	 mw_slice_classify64_portable(const char *p, char c, uint64_t *lf_r,
+	    uint64_t *c_r, uint64_t *ctl_r);
 /* NUL-terminated copy in a. */
 char	*mw_slice_dup(struct mw_arena *a, struct mw_slice s);
 

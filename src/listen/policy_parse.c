@@ -1,8 +1,9 @@
 /*
  * policy_parse - Postfix policy delegation request parser and answer
- * formatter; see policy_parse.h. One pass over each line: the name is
- * scanned byte by byte up to its '=', the value eight bytes at a time for
- * its LF and any other control character (mw_slice_find_ctl). Limits are
+ * formatter; see policy_parse.h. One pass over the bytes, 64 at a time:
+ * LFs, '=' and control characters become bit masks (mw_slice_classify64,
+ * SSE2), and each line is then a few bit operations, whatever its
+ * length. Limits are
  * checked on each line before it is kept, in the order the errors are
  * reported; the request as a whole is validated at its empty line. Names
  * are told apart by length, then compared once.
@@ -55,50 +56,52 @@ policy_req_init(struct policy_req *req)
 		*policy_attr_slot(req, (enum policy_attr_id)id) = "";
 }
 
+/* The attributes kept, by a perfect hash of their length, first and
+   fourth bytes (every kept name has four or more): one probe and one
+   memcmp per line, whatever the order of the lines. A collision would be
+   a compile error (-Woverride-init). */
+#define POLICY_HASH(len, c0, c3) \
+	((((size_t)(len) * 2) + (size_t)(c0) * 4 + (size_t)(c3)) & 31)
+
+static const struct policy_attr {
+	const char	*name;
+	size_t		 len;	/* 0: empty slot */
+	int		 id;
+} policy_attrs[32] = {
+#define A(n, c0, c3, id) \
+	[POLICY_HASH(sizeof(n) - 1, c0, c3)] = { n, sizeof(n) - 1, id }
+	A("request", 'r', 'u', PA_REQUEST),
+	A("protocol_state", 'p', 't', PA_PROTOCOL_STATE),
+	A("client_address", 'c', 'e', PA_CLIENT_ADDRESS),
+	A("client_name", 'c', 'e', PA_CLIENT_NAME),
+	A("reverse_client_name", 'r', 'e', PA_REVERSE_CLIENT_NAME),
+	A("helo_name", 'h', 'o', PA_HELO_NAME),
+	A("sender", 's', 'd', PA_SENDER),
+	A("recipient", 'r', 'i', PA_RECIPIENT),
+	A("recipient_count", 'r', 'i', PA_RECIPIENT_COUNT),
+	A("instance", 'i', 't', PA_INSTANCE),
+	A("sasl_username", 's', 'l', PA_SASL_USERNAME),
+	A("sasl_method", 's', 'l', PA_SASL_METHOD),
+	A("server_address", 's', 'v', PA_SERVER_ADDRESS),
+	A("server_port", 's', 'v', PA_SERVER_PORT),
+	A("policy_context", 'p', 'i', PA_POLICY_CONTEXT),
+	A("queue_id", 'q', 'u', PA_QUEUE_ID),
+	A("size", 's', 'e', PA_SIZE),
+#undef A
+};
+
 /* The attribute called name (len bytes), or -1 for the names we ignore
-   (most of the 29 Postfix sends): the length selects one to four
-   candidates, the first byte then at most two. */
+   (most of the 29 Postfix sends). */
 static int
 policy_attr_find(const char *name, size_t len)
 {
-#define IS(lit)	(memcmp(name, lit, sizeof(lit) - 1) == 0)
-	switch (len) {
-	case 4:
-		return IS("size") ? PA_SIZE : -1;
-	case 6:
-		return IS("sender") ? PA_SENDER : -1;
-	case 7:
-		return IS("request") ? PA_REQUEST : -1;
-	case 8:
-		return name[0] == 'i' ? (IS("instance") ? PA_INSTANCE : -1) :
-		    IS("queue_id") ? PA_QUEUE_ID : -1;
-	case 9:
-		return name[0] == 'h' ? (IS("helo_name") ? PA_HELO_NAME : -1) :
-		    IS("recipient") ? PA_RECIPIENT : -1;
-	case 11:
-		switch (name[0]) {
-		case 'c': return IS("client_name") ? PA_CLIENT_NAME : -1;
-		case 's': return IS("server_port") ? PA_SERVER_PORT :
-			      IS("sasl_method") ? PA_SASL_METHOD : -1;
-		}
+	const struct policy_attr *pa;
+
+	if (len < 4)
 		return -1;
-	case 13:
-		return IS("sasl_username") ? PA_SASL_USERNAME : -1;
-	case 14:
-		switch (name[0]) {
-		case 'c': return IS("client_address") ? PA_CLIENT_ADDRESS : -1;
-		case 'p': return IS("protocol_state") ? PA_PROTOCOL_STATE :
-			      IS("policy_context") ? PA_POLICY_CONTEXT : -1;
-		case 's': return IS("server_address") ? PA_SERVER_ADDRESS : -1;
-		}
-		return -1;
-	case 15:
-		return IS("recipient_count") ? PA_RECIPIENT_COUNT : -1;
-	case 19:
-		return IS("reverse_client_name") ? PA_REVERSE_CLIENT_NAME : -1;
-	}
-	return -1;
-#undef IS
+	pa = &policy_attrs[POLICY_HASH(len, (unsigned char)name[0],
+	    (unsigned char)name[3])];
+	return pa->len == len && memcmp(name, pa->name, len) == 0 ? pa->id : -1;
 }
 
 /* The empty line: is the request usable? data is the request's start. */
@@ -149,59 +152,23 @@ policy_req_finish(struct policy_req *req, const char *data,
 	return 1;
 }
 
-/* One line at data[pos], avail bytes from there to the end of the input.
-   1: the request ended (empty line), 0: line done or incomplete (*lf_r
-   SIZE_MAX when its LF has not arrived), -1: malformed. */
+/* The complete line at data[line], len bytes (its LF at data[line + len]),
+   with the offset of its first '=' (POLICY_NO_EQ: none) and whether a
+   control character came before it or after it. 1: the empty line ended
+   the request, 0: next line, -1: malformed. */
 static int
-policy_parse_one(struct policy_req *req, char *data, size_t pos,
-    size_t avail, struct mw_arena *arena, size_t *lf_r, const char **error_r)
+policy_line(struct policy_req *req, char *data, size_t line, size_t len,
+    size_t eq, bool ctl_name, bool ctl_value, struct mw_arena *arena,
+    const char **error_r)
 {
-	const char	*line = data + pos;
-	size_t		 i, eq = POLICY_NO_EQ, lf, ctl_value = SIZE_MAX;
-	bool		 ctl_name = false;
-	int		 id;
+	int id;
 
-	*lf_r = SIZE_MAX;
-	/* The name, up to '=' (names are short). */
-	for (i = 0; i < avail; i++) {
-		unsigned char ch = (unsigned char)line[i];
-
-		if (ch == '=') {
-			eq = i;
-			break;
-		}
-		if (ch < 0x20 || ch == 0x7f) {
-			if (ch == '\n')
-				break;
-			ctl_name = true;
-		}
-	}
-	if (eq == POLICY_NO_EQ)
-		lf = i;		/* avail: no LF yet */
-	else {
-		/* The value: its LF, noting any other control character. */
-		lf = eq + 1 + mw_slice_find_ctl((struct mw_slice){
-		    line + eq + 1, avail - eq - 1 });
-		if (lf < avail && line[lf] != '\n') {
-			const char *nl = memchr(line + lf, '\n', avail - lf);
-
-			ctl_value = lf;
-			lf = nl != NULL ? (size_t)(nl - line) : avail;
-		}
-	}
-	if (lf == avail) {
-		/* Partial: it may not grow past the cap. */
-		if (avail > POLICY_MAX_LINE)
-			return policy_fail(error_r, "line longer than 4096 bytes");
-		return 0;
-	}
-	*lf_r = lf;
-	if (lf > POLICY_MAX_LINE)
+	if (len > POLICY_MAX_LINE)
 		return policy_fail(error_r, "line longer than 4096 bytes");
-	req->total_len += lf + 1;
+	req->total_len += len + 1;
 	if (req->total_len > POLICY_MAX_REQUEST)
 		return policy_fail(error_r, "request larger than 32768 bytes");
-	if (lf == 0) {
+	if (len == 0) {
 		if (req->nattrs == 0)
 			return policy_fail(error_r, "empty request");
 		return policy_req_finish(req, data, arena, error_r);
@@ -212,15 +179,15 @@ policy_parse_one(struct policy_req *req, char *data, size_t pos,
 		return policy_fail(error_r, "line is not name=value");
 	if (ctl_name)
 		return policy_fail(error_r, "control character in a name");
-	if (ctl_value != SIZE_MAX) {
+	if (ctl_value) {
 		*error_r = mw_arena_printf(arena, "control character in %s",
-		    mw_sanitize(arena, (struct mw_slice){ line, eq },
+		    mw_sanitize(arena, (struct mw_slice){ data + line, eq },
 		    POLICY_ERR_TEXT));
 		return -1;
 	}
-	data[pos + lf] = '\0';
-	if ((id = policy_attr_find(line, eq)) >= 0)
-		req->value_off[id] = (uint16_t)(pos + eq + 1);
+	data[line + len] = '\0';
+	if ((id = policy_attr_find(data + line, eq)) >= 0)
+		req->value_off[id] = (uint16_t)(line + eq + 1);
 	return 0;
 }
 
@@ -228,24 +195,61 @@ int
 policy_parse_request(struct policy_req *req, char *data, size_t len,
     struct mw_arena *arena, size_t *used_r, const char **error_r)
 {
+	size_t	 line = req->total_len;	/* where the current line starts */
+	size_t	 eq = POLICY_NO_EQ;	/* its first '=', from line */
 	size_t	 lf;
+	bool	 ctl_name = false, ctl_value = false;
 	int	 ret;
 
 	*used_r = 0;
-	/* total_len: where the first line not parsed yet starts. */
-	while (req->total_len < len) {
-		size_t pos = req->total_len;
+	/* 64 bytes at a time: LFs, '=' and control characters as bit masks
+	   (mw_slice_classify64), then each line ending in the block. A
+	   block starts at or after the current line's start. */
+	for (size_t base = line; base < len; base += 64) {
+		size_t		 n = len - base < 64 ? len - base : 64;
+		uint64_t	 lfm, eqm, ctlm, from = ~0ULL;
 
-		ret = policy_parse_one(req, data, pos, len - pos, arena, &lf,
-		    error_r);
-		if (ret < 0)
-			return -1;
-		if (ret == 1) {
-			*used_r = req->total_len;
-			return 1;
+		mw_slice_classify64(data + base, n, '=', &lfm, &eqm, &ctlm);
+		for (;;) {
+			/* The current line's bytes in this block (from), up
+			   to its LF if that is here (l). */
+			uint64_t l = lfm & from;
+			uint64_t seg = (l != 0 ? (l & (0 - l)) - 1 : ~0ULL) & from;
+			uint64_t c = ctlm & seg;
+
+			if (eq == POLICY_NO_EQ && (eqm & seg) != 0)
+				eq = base + (size_t)__builtin_ctzll(eqm & seg) -
+				    line;
+			if (c != 0 && eq == POLICY_NO_EQ)
+				ctl_name = true;
+			else if (c != 0 && line + eq < base)
+				ctl_value = true;	/* '=' in an earlier block */
+			else if (c != 0) {
+				uint64_t below = (1ULL << (line + eq - base)) - 1;
+
+				ctl_name |= (c & below) != 0;
+				ctl_value |= (c & ~below) != 0;
+			}
+			if (l == 0)
+				break;
+			lf = base + (size_t)__builtin_ctzll(l);
+			ret = policy_line(req, data, line, lf - line, eq,
+			    ctl_name, ctl_value, arena, error_r);
+			if (ret != 0) {
+				if (ret > 0)
+					*used_r = req->total_len;
+				return ret;
+			}
+			line = lf + 1;
+			eq = POLICY_NO_EQ;
+			ctl_name = ctl_value = false;
+			if (line - base >= 64)
+				break;
+			from = ~0ULL << (line - base);
 		}
-		if (lf == SIZE_MAX)
-			break;	/* the rest is a partial line */
+		/* A line that has not ended may not grow past the cap. */
+		if (base + n - line > POLICY_MAX_LINE)
+			return policy_fail(error_r, "line longer than 4096 bytes");
 	}
 	return 0;
 }
