@@ -19,8 +19,9 @@
 #                         test of a change, in the same run, as server NAME)
 #   --no-build            use the binaries as they are
 #   --quick               = --runs 1 --duration 5 --requests 300000
-#   --perf                also profile mailwardd (perf record -g) during its
-#                         last run at the highest level, over each transport
+#   --perf                also profile mailwardd and the trivial server (perf
+#                         record -g) during their last run at the highest
+#                         level, over each transport
 #
 # Everything runs inside `unshare --net --mount` (the script re-executes
 # itself): only a fresh loopback exists there, rbldnsd serves the test
@@ -393,7 +394,7 @@ for run in $(seq "$RUNS"); do
 			read -r name transport spec model <<< "$t"
 			pid=${SRV_PID[$name]}
 			perf_pid=
-			if [ "$PERF" = 1 ] && [ "${name#mailward}" != "$name" ] && [ "$run" = "$RUNS" ] &&
+			if [ "$PERF" = 1 ] && { [ "${name#mailward}" != "$name" ] || [ "$name" = trivial ]; } && [ "$run" = "$RUNS" ] &&
 			    [ "$c" = "${LEVELS[-1]}" ] && command -v perf >/dev/null; then
 				perf record -q -F 999 -g -p "$pid" -o "$WORK/perf-$name-$transport.data" \
 				    -- sleep "$DURATION" >/dev/null 2>&1 &
@@ -410,7 +411,7 @@ for run in $(seq "$RUNS"); do
 				wait "$perf_pid" 2>/dev/null || true
 				pf=$RESULTS/policy-$STAMP-perf-$name-$transport.txt
 				{
-					echo "# perf record -F 999 -g -p PID (mailwardd) during $name $transport c=$c run $run"
+					echo "# perf record -F 999 -g -p PID ($name) during $name $transport c=$c run $run"
 					echo "# CPU share per thread:"
 					perf report -i "$WORK/perf-$name-$transport.data" --stdio \
 					    --no-children -s pid -g none 2>/dev/null | grep -v '^#' | grep -v '^$'
