@@ -350,6 +350,14 @@ await step('a possible takeover alert, acknowledged in the page', async () => {
 	expect(await acc.count() === 1 && /8/.test(await acc.innerText()),
 	    'accounts under attack: info@example.jp with its failures from 8 addresses (from the mail log)',
 	    await acc.count() ? (await acc.innerText()).replace(/\s+/g, ' ') : 'no row');
+	await acc.locator('[data-action=account]').click();
+	const dlg = page.locator('dialog[open]');
+	await dlg.locator('.detail').waitFor();
+	const dt = await dlg.innerText();
+	expect(/Recent failed logins/.test(dt) && /203\.0\.113\.1\d/.test(dt),
+	    'the account\'s detail lists its recent failed logins', dt.replace(/\s+/g, ' ').slice(0, 300));
+	await page.keyboard.press('Escape');
+	await dlg.waitFor({ state: 'detached' });
 	const all = cliJson('alerts', '--all').alerts || [];
 	const b = all.find((x) => x.id === a.id);
 	expect(b && b.acknowledged_at && String(b.acknowledged_by).includes(ADMIN),

@@ -6,6 +6,7 @@ import { h, replace } from '../dom.js';
 import { t, fmtTime, hasKey, fmtDuration } from '../i18n.js';
 import { get, post, qs } from '../api.js';
 import { pageHeader, showError, flash, section } from './common.js';
+import { openDialog } from './bans.js';
 import { dataTable } from '../table.js';
 
 const accName = (a) => a.account ?? a.name ?? a.user ?? '';
@@ -36,6 +37,33 @@ function evidenceItem(ev) {
 	return h('li', {}, parts);
 }
 
+/* GET /api/v1/accounts/NAME in a dialog: known networks, recent failures. */
+async function accountDetail(name) {
+	const body = h('div', { 'aria-live': 'polite' }, t('app.loading'));
+	openDialog(t('acc.detailOf', { a: name }), body);
+	try {
+		const d = await get('/api/v1/accounts/' + encodeURIComponent(name));
+		const f = d.failures || {};
+		const weak = d.weak_password && d.weak_password.flagged;
+		const evRow = (e) => h('li', {}, h('time', {}, fmtTime(e.time_ms, true)), ' ', h('code', {}, e.address || ''),
+		    ' ', e.reason || '');
+		replace(body, h('dl', { class: 'detail' },
+		    h('dt', {}, t('acc.status')), h('dd', {}, d.under_attack ? t('acc.attacked', { t: fmtTime(d.attacked_since) }) : '—'),
+		    h('dt', {}, t('acc.failures')), h('dd', {}, String(f.count ?? 0), ' (', t('acc.addresses'), ': ', String(f.addresses ?? 0), ')'),
+		    h('dt', {}, t('acc.lastFailure')), h('dd', {}, fmtTime(d.last_failure) || '—'),
+		    h('dt', {}, t('acc.lastSuccess')), h('dd', {}, fmtTime(d.last_success) || '—'),
+		    h('dt', {}, t('acc.weak')), h('dd', {}, weak ? t('acc.weakYes') : '—')),
+		h('h3', {}, t('acc.networks')),
+		(d.networks || []).length ? h('ul', {}, d.networks.map((n) => h('li', {}, h('code', {}, n.network), ' — ',
+		    t('acc.networkSeen', { n: n.successes, t: fmtTime(n.last_success) })))) : h('p', { class: 'empty' }, t('acc.noNetworks')),
+		h('h3', {}, t('acc.recentFailures')),
+		(d.recent_failures || []).length ? h('ul', { class: 'evidence' }, d.recent_failures.map(evRow))
+		    : h('p', { class: 'empty' }, '—'));
+	} catch (e) {
+		showError(body, e);
+	}
+}
+
 export function mount(main) {
 	let alive = true, showAcked = false;
 	const msg = h('div', { class: 'page-msg', id: 'acc-msg' });
@@ -43,7 +71,9 @@ export function mount(main) {
 	const toggle = h('input', { type: 'checkbox', id: 'acc-show-acked',
 		onchange: (e) => { showAcked = e.target.checked; loadAlerts(); } });
 	const table = dataTable([
-		{ key: 'account', label: () => t('acc.account'), get: accName, class: 'mono' },
+		{ key: 'account', label: () => t('acc.account'), get: accName, class: 'mono',
+		  render: (a) => h('button', { type: 'button', class: 'link mono', 'data-action': 'account',
+			'aria-label': t('acc.detailOf', { a: accName(a) }), onclick: () => accountDetail(accName(a)) }, accName(a)) },
 		{ key: 'failures', label: () => t('acc.failures'), sort: 'num', class: 'num', get: (a) => a.failures ?? 0 },
 		{ key: 'addresses', label: () => t('acc.addresses'), sort: 'num', class: 'num',
 		  get: (a) => (Array.isArray(a.addresses) ? a.addresses.length : a.addresses ?? 0) },
