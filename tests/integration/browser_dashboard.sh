@@ -38,12 +38,6 @@ files = $T/mail.log
 poll_interval = 200ms
 "
 : >"$T/mail.log"
-# XXX #4: until the dashboard listener lands on main, a daemon without a
-# [dashboard] section skips this test instead of failing everyone's CI.
-# Remove once it has landed.
-if "$MW_CLI" config check "$MW_CONF" 2>&1 | grep -q 'unknown section \[dashboard\]'; then
-	skip_all "this mailwardd has no [dashboard] listener yet"
-fi
 start_mailwardd
 if ! wait_for 20 tcp_open 127.0.0.1 "$MW_DASH_PORT"; then
 	fail "the dashboard listens on 127.0.0.1:$MW_DASH_PORT"
