@@ -36,7 +36,7 @@
 #define BF_ACCOUNT_MAX		256	/* bytes of an account name kept */
 #define BF_KNOWN_MAX		8	/* networks remembered per account */
 #define BF_PWFP_MAX		4	/* password fingerprints per (account, address) */
-#define BF_REASON_MAX		160	/* bytes of a reason text */
+#define BF_REASON_MAX		256	/* bytes of a reason text */
 #define BF_COMMON_MAX		512	/* common passwords tracked for spraying */
 #define BF_ACCOUNT_ADDRS	32	/* failing addresses counted exactly per account */
 

@@ -548,7 +548,8 @@ login_remember(struct engine_login *l, const struct auth_observation *o,
 		return;
 	}
 	l->pending[l->npending++] = (struct login_pending){
-	    .account = mw_strndup(n.account, STORE_MAX_TEXT), .net = n.net,
+	    .account = mw_strndup(n.account, strnlen(n.account, STORE_MAX_TEXT)),
+	    .net = n.net,
 	    .last = now, .successes = 1 };
 }
 
