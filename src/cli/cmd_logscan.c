@@ -8,10 +8,12 @@
  * cut out and matched, nothing is allocated per line. Failures go to the
  * login guard's rules with the line's own time, in file order.
  *
- * XXX #3: the rules used here are the per-address window (ban after N
- * failures within a window); they become the engine's pure detectors
- * (engine/bruteforce.h) when those land, through logscan_guard_report()
- * only.
+ * The verdicts are the login guard's own rules (engine/bruteforce.h, the
+ * code mailwardd runs) with [login] from the configuration file (or the
+ * defaults): address, network, spraying and distributed-attack rules,
+ * with their sliding windows. --simple replaces them by one exact
+ * per-address window (N failures within W), fail2ban's maxretry/findtime
+ * semantics, for comparisons.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -25,24 +27,27 @@
 
 #include "cli/cli.h"
 #include "core/addr.h"
+#include "core/cfg.h"
+#include "engine/bruteforce.h"
 #include "core/slice.h"
 #include "sources/logpat.h"
 
 #define LOGSCAN_MAX_FILES	256
 #define LOGSCAN_TOP_DEFAULT	20
 #define LOGSCAN_DEDUP_SLOTS	65536
-#define LOGSCAN_BAN_AFTER	5	/* failures from one address ... */
-#define LOGSCAN_WINDOW_S	600	/* ... within this many seconds */
-#define LOGSCAN_RING_MAX	1000	/* largest --ban-after */
+#define LOGSCAN_RING_MAX	1000	/* largest --ban-after with --simple */
+#define LOGSCAN_MAX_NETBANS	100000	/* network bans listed */
 
 static const char logscan_help[] =
 "usage: mailward logscan FILE... [--since TIME] [--patterns LIST]\n"
-"                        [--ban-after N] [--window DURATION] [--top N]\n"
-"                        [--bans-only] [--json]\n"
+"                        [--ban-after N] [--window DURATION] [--simple]\n"
+"                        [--top N] [--bans-only] [--json]\n"
 "\n"
 "Runs mailwardd's log patterns over mail log files, offline (the daemon\n"
 "is not needed): counts the authentication failures per rule and per\n"
-"client address, and lists the addresses the login guard would ban,\n"
+"client address, and lists the bans the login guard would make: its own\n"
+"rules (per address, per network, spraying) with [login] from the\n"
+"configuration file (-c; the built-in defaults when there is none),\n"
 "replaying every failure at the time written in its line. Lines without\n"
 "a readable time are counted but cannot be placed in a window.\n"
 "\n"
@@ -55,23 +60,28 @@ static const char logscan_help[] =
 "  --patterns LIST    pattern sets, comma or space separated (default all):\n"
 "                     postfix dovecot exim courier cyrus sendmail\n"
 "                     roundcube sogo webmail other all\n"
-"  --ban-after N      failures from one address that make a ban (default 5)\n"
-"  --window DURATION  ... counted within this sliding window (default 10m)\n"
+"  --ban-after N      failures from one address that make a ban (overrides\n"
+"                     [login] ban_after, default 10)\n"
+"  --window DURATION  the rules' sliding window (overrides [login] window,\n"
+"                     default 10m)\n"
+"  --simple           only one exact per-address window: a ban at the\n"
+"                     failure that makes N within DURATION (fail2ban's\n"
+"                     maxretry/findtime), no network or spraying rules\n"
 "  --top N            addresses listed by failures (default 20, 0 = all)\n"
-"  --bans-only        print only the addresses that would be banned, one\n"
-"                     per line (\"ADDR<TAB>ban time<TAB>failures\")\n"
+"  --bans-only        print only the bans, one per line: \"ADDR<TAB>ban\n"
+"                     time<TAB>failures then\" (networks as ADDR/LEN)\n"
 "  --json             one JSON object: files, lines, rules, addresses, bans\n"
 "\n"
 "exit status: 0 scanned (bans or not), 1 a file could not be read,\n"
-"64 usage error.\n"
+"64 usage error, 78 configuration file errors.\n"
 "\n"
 "examples:\n"
 "  mailward logscan /var/log/mail.log /var/log/mail.log.1\n"
 "  mailward logscan --since 1d --patterns postfix,dovecot /var/log/mail.log\n";
 
 static const char usage_logscan[] = "mailward logscan FILE... [--since TIME] "
-    "[--patterns LIST] [--ban-after N] [--window DURATION] [--top N] "
-    "[--bans-only] [--json]";
+    "[--patterns LIST] [--ban-after N] [--window DURATION] [--simple] "
+    "[--top N] [--bans-only] [--json]";
 
 /* One address's failures (failures in file order). */
 struct ls_host {
@@ -83,7 +93,13 @@ struct ls_host {
 	int64_t		*ring;		/* times (ms) of the last ban_after failures */
 	int64_t		 first_ms, last_ms, ban_ms;
 	uint32_t	 failures_at_ban;
-	const char	*ban_reason;
+	char		*ban_reason;	/* the rule's sentence (malloc'd) */
+};
+
+struct ls_netban {
+	struct mw_cidr	 net;
+	int64_t		 ban_ms;
+	char		*reason;
 };
 
 struct ls_rule_count {
@@ -94,8 +110,12 @@ struct ls_rule_count {
 struct ls {
 	struct logpat		*lp;
 	struct logpat_dedup	*dedup;
+	struct bf		*bf;		/* NULL: --simple */
 	uint32_t		 ban_after;
 	int64_t			 window_ms;
+	struct ls_netban	*netbans;
+	size_t			 nnetbans, netbans_cap;
+	uint64_t		 accounts_attacked;
 	int64_t			 since_ms;
 	struct ls_host		*hosts;
 	size_t			 nhosts, cap;
@@ -136,15 +156,46 @@ ls_host_get(struct ls *ls, const struct mw_addr *a)
 	}
 	ls->hosts[i].used = true;
 	ls->hosts[i].addr = *a;
-	ls->hosts[i].ring = mw_calloc(ls->ban_after, sizeof(int64_t));
+	if (ls->bf == NULL)
+		ls->hosts[i].ring = mw_calloc(ls->ban_after, sizeof(int64_t));
 	ls->nhosts++;
 	return &ls->hosts[i];
 }
 
-/* The login guard's verdict on one failure at t_ms. */
+static void
+ls_ban_host(struct ls *ls, struct ls_host *h, int64_t t_ms, const char *why)
+{
+	h->banned = true;
+	h->ban_ms = t_ms;
+	h->failures_at_ban = h->failures;
+	h->ban_reason = mw_strdup(why);
+	ls->nbans++;
+}
+
+static void
+ls_ban_net(struct ls *ls, const struct mw_cidr *net, int64_t t_ms,
+    const char *why)
+{
+	for (size_t i = 0; i < ls->nnetbans; i++)
+		if (mw_addr_cmp(&ls->netbans[i].net.addr, &net->addr) == 0 &&
+		    ls->netbans[i].net.bits == net->bits)
+			return;	/* the first ban of a network is the one listed */
+	if (ls->nnetbans == LOGSCAN_MAX_NETBANS)
+		return;
+	if (ls->nnetbans == ls->netbans_cap) {
+		ls->netbans_cap = ls->netbans_cap == 0 ? 16 : ls->netbans_cap * 2;
+		ls->netbans = mw_realloc(ls->netbans, mw_mul_size(ls->netbans_cap,
+		    sizeof(*ls->netbans)));
+	}
+	ls->netbans[ls->nnetbans++] = (struct ls_netban){ *net, t_ms,
+	    mw_strdup(why) };
+}
+
+/* The login guard's verdict on one failure at t_ms: the engine's rules,
+   or with --simple one exact window per address. */
 static void
 logscan_guard_report(struct ls *ls, struct ls_host *h, int64_t t_ms,
-    bool has_time)
+    bool has_time, const char *account, const char *service)
 {
 	int64_t oldest;
 
@@ -153,7 +204,23 @@ logscan_guard_report(struct ls *ls, struct ls_host *h, int64_t t_ms,
 		h->first_ms = t_ms;
 	if (has_time && t_ms > h->last_ms)
 		h->last_ms = t_ms;
-	if (!has_time || h->banned)
+	if (!has_time)
+		return;
+	if (ls->bf != NULL) {
+		struct bf_attempt at = { .addr = h->addr, .account = account,
+		    .service = service, .phase = BF_FAILURE, .common_pw = -1,
+		    .now = t_ms / 1000 };
+		struct bf_result r;
+
+		bf_report(ls->bf, &at, &r);
+		if (r.ban_address && !h->banned)
+			ls_ban_host(ls, h, t_ms, r.address_reason);
+		if (r.ban_network)
+			ls_ban_net(ls, &r.network, t_ms, r.network_reason);
+		ls->accounts_attacked += r.account_attacked;
+		return;
+	}
+	if (h->banned)
 		return;
 	h->ring[h->ring_next] = t_ms;
 	h->ring_next = (h->ring_next + 1) % ls->ban_after;
@@ -161,12 +228,8 @@ logscan_guard_report(struct ls *ls, struct ls_host *h, int64_t t_ms,
 		return;
 	/* the slot written next holds the ban_after-th newest failure */
 	oldest = h->ring[h->ring_next];
-	if (oldest != 0 && t_ms - oldest <= ls->window_ms) {
-		h->banned = true;
-		h->ban_ms = t_ms;
-		h->failures_at_ban = h->failures;
-		ls->nbans++;
-	}
+	if (oldest != 0 && t_ms - oldest <= ls->window_ms)
+		ls_ban_host(ls, h, t_ms, "failures within the window");
 }
 
 static void
@@ -186,6 +249,7 @@ ls_line(struct ls *ls, struct mw_slice line, struct logpat_clock *clk)
 {
 	struct logpat_match m;
 	struct ls_host *h;
+	char account[LOGPAT_MAX_ACCOUNT + 1] = "";
 	uint32_t n;
 
 	if (line.len > LOGPAT_MAX_LINE) {
@@ -206,9 +270,12 @@ ls_line(struct ls *ls, struct mw_slice line, struct logpat_clock *clk)
 	if (n == 0)
 		ls->repeats++;
 	h = ls_host_get(ls, &m.addr);
+	memcpy(account, m.account.ptr, m.account.len);	/* <= LOGPAT_MAX_ACCOUNT */
+	account[m.account.len] = '\0';
 	for (uint32_t i = 0; i < n; i++) {
 		ls->attempts++;
-		logscan_guard_report(ls, h, m.has_time ? m.time_ms : 0, m.has_time);
+		logscan_guard_report(ls, h, m.has_time ? m.time_ms : 0, m.has_time,
+		    account, m.service);
 	}
 }
 
@@ -310,7 +377,7 @@ ms_local(int64_t ms, char *buf, size_t size)
 
 static void
 ls_print_json(struct ls *ls, struct ls_host **by_fail, struct ls_host **bans,
-    size_t top, double secs, size_t nfiles)
+    size_t top, double secs, size_t nfiles, const char *cfg_from, bool simple)
 {
 	json_t *o = json_object(), *rules = json_object(), *hosts = json_array(),
 	    *jb = json_array();
@@ -327,12 +394,16 @@ ls_print_json(struct ls *ls, struct ls_host **by_fail, struct ls_host **bans,
 	json_object_set_new(o, "without_time", json_integer((json_int_t)ls->no_time));
 	json_object_set_new(o, "overlong_lines",
 	    json_integer((json_int_t)ls->overlong));
+	json_object_set_new(o, "rules", json_string(simple ? "simple" : "login"));
+	json_object_set_new(o, "rules_from", json_string(cfg_from));
 	json_object_set_new(o, "ban_after", json_integer(ls->ban_after));
 	json_object_set_new(o, "window_s", json_integer(ls->window_ms / 1000));
+	json_object_set_new(o, "accounts_attacked",
+	    json_integer((json_int_t)ls->accounts_attacked));
 	for (size_t i = 0; i < ls->nrules; i++)
 		json_object_set_new(rules, ls->rules[i].rule,
 		    json_integer((json_int_t)ls->rules[i].n));
-	json_object_set_new(o, "rules", rules);
+	json_object_set_new(o, "matches_per_rule", rules);
 	for (size_t i = 0; i < top; i++) {
 		json_t *h = json_object();
 
@@ -354,22 +425,34 @@ ls_print_json(struct ls *ls, struct ls_host **by_fail, struct ls_host **bans,
 		json_object_set_new(b, "failures_at_ban",
 		    json_integer(bans[i]->failures_at_ban));
 		json_object_set_new(b, "failures", json_integer(bans[i]->failures));
+		json_object_set_new(b, "reason", json_string(bans[i]->ban_reason));
 		json_array_append_new(jb, b);
 	}
 	json_object_set_new(o, "bans", jb);
+	jb = json_array();
+	for (size_t i = 0; i < ls->nnetbans; i++) {
+		char net[MW_CIDR_STRLEN];
+
+		json_array_append_new(jb, json_pack("{s:s, s:I, s:s}", "network",
+		    mw_cidr_format(&ls->netbans[i].net, net, sizeof(net)),
+		    "ban_ms", (json_int_t)ls->netbans[i].ban_ms, "reason",
+		    ls->netbans[i].reason));
+	}
+	json_object_set_new(o, "network_bans", jb);
 	cli_print_json(o);
 	json_decref(o);
 }
 
 static void
 ls_print_human(struct ls *ls, struct ls_host **by_fail, struct ls_host **bans,
-    size_t top, double secs, size_t nfiles)
+    size_t top, double secs, size_t nfiles, const char *cfg_from, bool simple)
 {
 	static const char *const rh[] = { "RULE", "MATCHES" };
 	static const char *const hh[] = { "ADDRESS", "FAILURES", "FIRST", "LAST",
 	    "VERDICT" };
 	static const char *const bh[] = { "ADDRESS", "BANNED AT",
-	    "FAILURES THEN", "FAILURES IN ALL" };
+	    "FAILURES THEN", "FAILURES IN ALL", "REASON" };
+	static const char *const nh[] = { "NETWORK", "BANNED AT", "REASON" };
 	struct table *t;
 	char a[MW_ADDR_STRLEN], n[32], n2[32], t1[32], t2[32], win[32];
 
@@ -417,23 +500,49 @@ ls_print_human(struct ls *ls, struct ls_host **by_fail, struct ls_host **bans,
 	}
 	table_print(t, stdout);
 	table_free(&t);
-	printf("\nbans the login guard would make (%u failures within %s): "
-	    "%zu\n", ls->ban_after, mw_format_duration((uint64_t)(ls->window_ms /
-	    1000), win, sizeof(win)), ls->nbans);
-	if (ls->nbans == 0)
-		return;
-	t = table_new(4, bh);
-	for (size_t i = 0; i < ls->nbans; i++) {
-		struct ls_host *h = bans[i];
-		const char *cells[4] = { mw_addr_format(&h->addr, a, sizeof(a)),
-		    ms_local(h->ban_ms, t1, sizeof(t1)), n, n2 };
+	(void)mw_format_duration((uint64_t)(ls->window_ms / 1000), win,
+	    sizeof(win));
+	if (simple)
+		printf("\nbans of one exact window per address (%u failures within "
+		    "%s): %zu\n", ls->ban_after, win, ls->nbans);
+	else
+		printf("\nbans the login guard would make (its rules, [login] from "
+		    "%s; ban_after %u, window %s): %zu addresses, %zu networks\n",
+		    cfg_from, ls->ban_after, win, ls->nbans, ls->nnetbans);
+	if (ls->accounts_attacked > 0)
+		printf("accounts under a distributed attack (their logins from new "
+		    "addresses would be tarpitted or refused): %llu\n",
+		    (unsigned long long)ls->accounts_attacked);
+	if (ls->nbans > 0) {
+		t = table_new(5, bh);
+		for (size_t i = 0; i < ls->nbans; i++) {
+			struct ls_host *h = bans[i];
+			const char *cells[5] = { mw_addr_format(&h->addr, a,
+			    sizeof(a)), ms_local(h->ban_ms, t1, sizeof(t1)), n, n2,
+			    h->ban_reason };
 
-		(void)snprintf(n, sizeof(n), "%u", h->failures_at_ban);
-		(void)snprintf(n2, sizeof(n2), "%u", h->failures);
-		table_add(t, cells);
+			(void)snprintf(n, sizeof(n), "%u", h->failures_at_ban);
+			(void)snprintf(n2, sizeof(n2), "%u", h->failures);
+			table_add(t, cells);
+		}
+		table_print(t, stdout);
+		table_free(&t);
 	}
-	table_print(t, stdout);
-	table_free(&t);
+	if (ls->nnetbans > 0) {
+		char net[MW_CIDR_STRLEN];
+
+		printf("\n");
+		t = table_new(3, nh);
+		for (size_t i = 0; i < ls->nnetbans; i++) {
+			const char *cells[3] = { mw_cidr_format(&ls->netbans[i].net,
+			    net, sizeof(net)), ms_local(ls->netbans[i].ban_ms, t1,
+			    sizeof(t1)), ls->netbans[i].reason };
+
+			table_add(t, cells);
+		}
+		table_print(t, stdout);
+		table_free(&t);
+	}
 }
 
 static unsigned
@@ -457,12 +566,35 @@ ls_parse_sets(const char *list)
 	return sets;
 }
 
+/* [login] from the configuration file: -c or MAILWARD_CONF must load; the
+   default path is used when it exists, else the built-in defaults. */
+static int
+ls_load_cfg(struct cli *c, struct cfg **cfg_r, const char **from_r)
+{
+	char *error = NULL;
+
+	if (!c->config_given && access(c->config_path, F_OK) < 0) {
+		*cfg_r = cfg_defaults();
+		*from_r = "built-in defaults";
+		return 0;
+	}
+	if (cfg_load(c->config_path, cfg_r, &error) < 0) {
+		fprintf(stderr, "%s\n", error != NULL ? error : "");
+		cli_error("logscan: %s has errors (its [login] rules are used; "
+		    "fix it, or pass another with -c)", c->config_path);
+		free(error);
+		return -1;
+	}
+	*from_r = c->config_path;
+	return 0;
+}
+
 int
 cmd_logscan(struct cli *c, int argc, char **argv)
 {
 	const char	*since = NULL, *patterns = NULL, *ban_after = NULL,
 			*window = NULL, *top_s = NULL, *pos[LOGSCAN_MAX_FILES];
-	bool		 bans_only = false;
+	bool		 bans_only = false, simple = false;
 	struct cli_opt	 opts[] = {
 		{ "--since", true, &since, NULL },
 		{ "--patterns", true, &patterns, NULL },
@@ -470,16 +602,18 @@ cmd_logscan(struct cli *c, int argc, char **argv)
 		{ "--window", true, &window, NULL },
 		{ "--top", true, &top_s, NULL },
 		{ "--bans-only", false, NULL, &bans_only },
+		{ "--simple", false, NULL, &simple },
 	};
-	struct ls	 ls = { .ban_after = LOGSCAN_BAN_AFTER,
-			    .window_ms = LOGSCAN_WINDOW_S * 1000 };
+	struct ls	 ls = { 0 };
 	struct ls_host	**by_fail, **bans;
+	struct cfg	*cfg = NULL;
+	struct bf_config bfc;
 	struct timespec	 t0, t1;
 	unsigned	 sets = LOGPAT_SET_ALL;
 	uint64_t	 num;
-	uint32_t	 top = LOGSCAN_TOP_DEFAULT;
+	uint32_t	 top = LOGSCAN_TOP_DEFAULT, n32;
 	size_t		 npos, nb = 0, ntop;
-	const char	*error;
+	const char	*error, *cfg_from;
 	double		 secs;
 	int		 rc = CLI_EXIT_OK;
 
@@ -501,24 +635,37 @@ cmd_logscan(struct cli *c, int argc, char **argv)
 	if (patterns != NULL && (sets = ls_parse_sets(patterns)) == 0)
 		return cli_usage_error(usage_logscan, "--patterns \"%s\": expected "
 		    "names from: %s", patterns, logpat_set_names());
-	if (ban_after != NULL) {
-		if (mw_parse_u32(ban_after, LOGSCAN_RING_MAX, &ls.ban_after) < 0 ||
-		    ls.ban_after == 0)
-			return cli_usage_error(usage_logscan, "--ban-after \"%s\": "
-			    "expected a number from 1 to %d", ban_after,
-			    LOGSCAN_RING_MAX);
-	}
-	if (window != NULL) {
-		if (mw_parse_duration(window, 30 * 86400, &num) < 0 || num == 0)
-			return cli_usage_error(usage_logscan, "--window \"%s\": "
-			    "expected a duration such as 10m (at most 30d)", window);
-		ls.window_ms = (int64_t)num * 1000;
-	}
+	if (ban_after != NULL && (mw_parse_u32(ban_after, simple ?
+	    LOGSCAN_RING_MAX : 100000, &n32) < 0 || n32 == 0))
+		return cli_usage_error(usage_logscan, "--ban-after \"%s\": "
+		    "expected a number from 1 to %d", ban_after, simple ?
+		    LOGSCAN_RING_MAX : 100000);
+	if (window != NULL && (mw_parse_duration(window, 86400, &num) < 0 ||
+	    num == 0))
+		return cli_usage_error(usage_logscan, "--window \"%s\": expected "
+		    "a duration such as 10m (at most 1d)", window);
 	if (top_s != NULL && mw_parse_u32(top_s, 1000000, &top) < 0)
 		return cli_usage_error(usage_logscan, "--top \"%s\": expected a "
 		    "number", top_s);
+	if (ls_load_cfg(c, &cfg, &cfg_from) < 0)
+		return CLI_EXIT_CONFIG;
+	bf_config_from_cfg(cfg, &bfc);
+	if (ban_after != NULL)
+		bfc.ban_after = n32;
+	if (window != NULL)
+		bfc.window_s = (uint32_t)num;
+	if (simple && bfc.ban_after > LOGSCAN_RING_MAX)
+		bfc.ban_after = LOGSCAN_RING_MAX;
+	ls.ban_after = bfc.ban_after;
+	ls.window_ms = (int64_t)bfc.window_s * 1000;
+	if (!simple) {
+		bfc.trust_known = false;	/* no successes are replayed */
+		ls.bf = bf_new(&bfc);
+	}
+	cfg_free(&cfg);
 	if (logpat_new(sets, &ls.lp, &error) < 0) {
 		cli_error("logscan: %s", error);
+		bf_free(&ls.bf);
 		return CLI_EXIT_FAIL;
 	}
 	ls.dedup = logpat_dedup_new(LOGSCAN_DEDUP_SLOTS);
@@ -543,21 +690,33 @@ cmd_logscan(struct cli *c, int argc, char **argv)
 	qsort(bans, nb, sizeof(*bans), ls_host_cmp_ban);
 	ntop = top == 0 || top > ls.nhosts ? ls.nhosts : top;
 	if (bans_only) {
-		char a[MW_ADDR_STRLEN], tm[32];
+		char a[MW_CIDR_STRLEN], tm[32];
 
 		for (size_t i = 0; i < nb; i++)
 			printf("%s\t%s\t%u\n", mw_addr_format(&bans[i]->addr, a,
 			    sizeof(a)), ms_local(bans[i]->ban_ms, tm, sizeof(tm)),
 			    bans[i]->failures_at_ban);
+		for (size_t i = 0; i < ls.nnetbans; i++)
+			printf("%s\t%s\t-\n", mw_cidr_format(&ls.netbans[i].net, a,
+			    sizeof(a)), ms_local(ls.netbans[i].ban_ms, tm,
+			    sizeof(tm)));
 	} else if (c->json)
-		ls_print_json(&ls, by_fail, bans, ntop, secs, npos);
+		ls_print_json(&ls, by_fail, bans, ntop, secs, npos, cfg_from,
+		    simple);
 	else
-		ls_print_human(&ls, by_fail, bans, ntop, secs, npos);
-	for (size_t i = 0; i < ls.cap; i++)
+		ls_print_human(&ls, by_fail, bans, ntop, secs, npos, cfg_from,
+		    simple);
+	for (size_t i = 0; i < ls.cap; i++) {
 		free(ls.hosts[i].ring);
+		free(ls.hosts[i].ban_reason);
+	}
+	for (size_t i = 0; i < ls.nnetbans; i++)
+		free(ls.netbans[i].reason);
+	free(ls.netbans);
 	free(ls.hosts);
 	free(by_fail);
 	free(bans);
+	bf_free(&ls.bf);
 	logpat_dedup_free(&ls.dedup);
 	logpat_free(&ls.lp);
 	return rc;

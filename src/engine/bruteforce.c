@@ -446,6 +446,34 @@ bf_pair_key(const char *account, const struct mw_addr *a)
 /* --- life cycle ------------------------------------------------------------ */
 
 void
+bf_config_from_cfg(const struct cfg *cfg, struct bf_config *c)
+{
+	bf_config_defaults(c);
+	c->window_s = (uint32_t)cfg->login.window;
+	c->tarpit_after = cfg->login.tarpit_after;
+	c->tarpit_delay_s = (uint32_t)cfg->login.tarpit_delay;
+	c->ban_after = cfg->login.ban_after;
+	c->account_address_ban_after = cfg->login.account_address_ban_after;
+	c->network_ban_after = cfg->login.network_ban_after;
+	c->network_bits_v4 = (uint8_t)cfg->login.network_bits_v4;
+	c->network_bits_v6 = (uint8_t)cfg->login.network_bits_v6;
+	c->spray_accounts = cfg->login.spray_accounts;
+	c->spray_network_accounts = cfg->login.spray_network_accounts;
+	c->spray_password_accounts = cfg->login.spray_password_accounts;
+	c->distributed_addresses = cfg->login.distributed_addresses;
+	c->distributed_reject = cfg->login.distributed_reject;
+	c->trust_known = cfg->login.trust_known;
+	c->known_ttl_s = cfg->login.known_ttl > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)cfg->login.known_ttl;
+	c->alert_after_failures = cfg->login.alert_after_failures;
+	c->alert_new_network = cfg->login.alert_new_network;
+	c->max_addresses = cfg->login.max_addresses;
+	c->max_networks = cfg->login.max_networks;
+	c->max_accounts = cfg->login.max_accounts;
+	c->max_pairs = cfg->login.max_pairs;
+}
+
+void
 bf_config_defaults(struct bf_config *c)
 {
 	*c = (struct bf_config){

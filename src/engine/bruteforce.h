@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "core/addr.h"
+#include "core/cfg.h"
 #include "core/mem.h"
 #include "core/window.h"
 
@@ -63,6 +64,8 @@ struct bf_config {
 
 /* The defaults of docs/mailward.conf.5 (tests, logscan without a file). */
 void	 bf_config_defaults(struct bf_config *c);
+/* The rules as [login] in mailward.conf sets them (the daemon, logscan). */
+void	 bf_config_from_cfg(const struct cfg *cfg, struct bf_config *c);
 
 enum bf_phase { BF_FAILURE, BF_SUCCESS };
 

@@ -57,33 +57,6 @@ login_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static void
-login_bf_config(const struct cfg *cfg, struct bf_config *c)
-{
-	bf_config_defaults(c);
-	c->window_s = (uint32_t)cfg->login.window;
-	c->tarpit_after = cfg->login.tarpit_after;
-	c->tarpit_delay_s = (uint32_t)cfg->login.tarpit_delay;
-	c->ban_after = cfg->login.ban_after;
-	c->account_address_ban_after = cfg->login.account_address_ban_after;
-	c->network_ban_after = cfg->login.network_ban_after;
-	c->network_bits_v4 = (uint8_t)cfg->login.network_bits_v4;
-	c->network_bits_v6 = (uint8_t)cfg->login.network_bits_v6;
-	c->spray_accounts = cfg->login.spray_accounts;
-	c->spray_network_accounts = cfg->login.spray_network_accounts;
-	c->spray_password_accounts = cfg->login.spray_password_accounts;
-	c->distributed_addresses = cfg->login.distributed_addresses;
-	c->distributed_reject = cfg->login.distributed_reject;
-	c->trust_known = cfg->login.trust_known;
-	c->known_ttl_s = cfg->login.known_ttl > UINT32_MAX ? UINT32_MAX :
-	    (uint32_t)cfg->login.known_ttl;
-	c->alert_after_failures = cfg->login.alert_after_failures;
-	c->alert_new_network = cfg->login.alert_new_network;
-	c->max_addresses = cfg->login.max_addresses;
-	c->max_networks = cfg->login.max_networks;
-	c->max_accounts = cfg->login.max_accounts;
-	c->max_pairs = cfg->login.max_pairs;
-}
 
 static bool
 login_load_net(void *ctx, const struct store_login_net *n)
@@ -128,7 +101,7 @@ engine_login_new(struct engine *e, const struct cfg *cfg,
 
 	l->e = e;
 	l->cfg = cfg;
-	login_bf_config(cfg, &c);
+	bf_config_from_cfg(cfg, &c);
 	l->bf = bf_new(&c);
 	l->pending = mw_calloc(LOGIN_NET_BATCH, sizeof(*l->pending));
 	l->weak = weakpw_cache_new();
@@ -167,7 +140,7 @@ engine_login_reload(struct engine_login *l, const struct cfg *cfg)
 	struct bf_config c;
 
 	l->cfg = cfg;
-	login_bf_config(cfg, &c);
+	bf_config_from_cfg(cfg, &c);
 	bf_set_config(l->bf, &c);
 }
 

@@ -281,7 +281,8 @@ wm_scan(const struct logpat *lp, const char *buf, size_t len, size_t from,
 			const struct logpat_anchor *an = &lp->anchors[k];
 			size_t start = i + 1 - m;
 
-			if (start + an->len <= len &&
+			/* the first byte rules most candidates out, no call */
+			if (buf[start] == an->text[0] && start + an->len <= len &&
 			    memcmp(buf + start, an->text, an->len) == 0) {
 				found |= 1ull << k;
 				if (start < first)
