@@ -1,13 +1,16 @@
 /*
  * fuzz_listen_admin - the admin API's request validation (admin_parse.c):
  * the first byte picks the parser (ban body, list body, empty body, bans,
- * check/delete and events query strings), the rest is the input. Any bytes
+ * check/delete, events, alerts and accounts query strings, account and
+ * alert-ack paths), the rest is the input. Any bytes
  * must give 0 with a sane result or -1 with an error text; never a crash,
  * leak or hang. An accepted ban body, written back as JSON, must parse to
  * the same request (the CLI and dashboard send what the API printed).
- * Seeds (corpus/admin/) start with the selector: first byte % 7 = 0 ban
- * body ('#'), 1 list body ('$'), 2 empty body ('%'), 3 bans query ('&'),
- * 4 address query ('\''), 5 network query ('('), 6 events query (')').
+ * Seeds (corpus/admin/) start with the selector: first byte % 11 = 0 ban
+ * body ('!'), 1 list body ('"'), 2 empty body ('#'), 3 bans query ('$'),
+ * 4 address query ('%'), 5 network query ('&'), 6 events query ('\''),
+ * 7 alerts query ('('), 8 accounts query (')'), 9 account path ('*'),
+ * 10 alert-ack path ('+').
  */
 #include <stdint.h>
 #include <stdlib.h>
