@@ -139,6 +139,23 @@ status_print(json_t *s)
 		    (long long)jint(store, "events_written"),
 		    (long long)jint(store, "events_dropped"),
 		    (long long)jint(store, "write_errors"));
+	if (json_is_object(json_object_get(s, "login"))) {
+		json_t *l = json_object_get(s, "login");
+
+		printf("login guard  %lld failed and %lld successful logins, %lld "
+		    "repeats of a wrong password not counted; %lld tarpitted, "
+		    "%lld refused; %lld bans, %lld alerts\n",
+		    (long long)jint(l, "failures"), (long long)jint(l, "successes"),
+		    (long long)jint(l, "repeats"), (long long)jint(l, "tarpits"),
+		    (long long)jint(l, "rejects"), (long long)jint(l, "bans"),
+		    (long long)jint(l, "alerts"));
+		printf("             tracking %lld addresses, %lld networks, %lld "
+		    "accounts, %lld account+address pairs (%.1f MB; %lld dropped "
+		    "when full)\n", (long long)jint(l, "addresses"),
+		    (long long)jint(l, "networks"), (long long)jint(l, "accounts"),
+		    (long long)jint(l, "pairs"), (double)jint(l, "bytes") /
+		    1048576.0, (long long)jint(l, "evicted"));
+	}
 	json_object_foreach(listeners, key, v) {
 		char label[64];
 

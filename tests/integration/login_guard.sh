@@ -64,6 +64,10 @@ expect_policy "Postfix policy refuses the sprayer" $S '^(REJECT|DEFER|4[0-9][0-9
 check "the ban is logged" grep -qE "login: ban $S for 10m \(logwatch\): password spraying: [4-6] accounts in 10m" "$MW_DAEMON_LOG"
 check "banned once, not again for the later lines" test "$(grep -c "login: ban $S " "$MW_DAEMON_LOG")" = 1
 
+out=$(mwcli status)
+check "status shows the login guard" grep -qE "^login guard  8 failed and 0 successful logins, 0 repeats of a wrong password not counted; 0 tarpitted, [0-9]+ refused; 1 bans, 0 alerts" <<<"$out"
+check "status shows what is tracked" grep -qE "^             tracking 1 addresses, 1 networks, 8 accounts, 8 account\+address pairs" <<<"$out"
+
 # --- check explains the address's login-guard history
 out=$(mwcli check $S)
 check "check shows the failures" grep -qE "login        8 failed logins in the last 10m on [6-8] accounts" <<<"$out"

@@ -42,6 +42,9 @@ static const char conf_text[] =
 	"ban_after = 4\n"
 	"ban_time = 10m\n";
 
+/* Appended to conf_text by the next fixture_open (a test's own keys). */
+static const char *conf_extra = "";
+
 static void
 fixture_open(struct fixture *f)
 {
@@ -51,7 +54,8 @@ fixture_open(struct fixture *f)
 	if (asprintf(&f->conf_path, "%s/mailward.conf", f->dir) < 0)
 		fail();
 	assert_non_null(fp = fopen(f->conf_path, "w"));
-	fprintf(fp, "%s[daemon]\nstate_dir = %s\n", conf_text, f->dir);
+	fprintf(fp, "%s%s[daemon]\nstate_dir = %s\n", conf_text, conf_extra,
+	    f->dir);
 	assert_int_equal(fclose(fp), 0);
 	if (cfg_load(f->conf_path, &f->cfg, &error) < 0)
 		fail_msg("cfg_load: %s", error);
@@ -298,6 +302,29 @@ test_escalation_survives_restart(void **state)
 	assert_in_range(ban.expires - now, 590, 600);
 }
 
+static int
+setup_permanent(void **state)
+{
+	conf_extra = "ban_max = 20m\nban_permanent = yes\n";
+	return setup(state);
+}
+
+static void
+test_escalation_to_permanent(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_ban	 ban;
+	int64_t			 now = (int64_t)time(NULL);
+
+	conf_extra = "";
+	ban_and_lift(f, "203.0.113.70", &ban);
+	assert_in_range(ban.expires - now, 590, 600);
+	ban_and_lift(f, "203.0.113.70", &ban);
+	assert_in_range(ban.expires - now, 1190, 1200);	/* ban_max */
+	ban_and_lift(f, "203.0.113.70", &ban);
+	assert_int_equal(ban.expires, 0);	/* then permanent */
+}
+
 static bool
 collect_alert(void *ctx, const struct store_alert *al)
 {
@@ -370,6 +397,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alerts_and_history, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_escalation_to_permanent,
+		    setup_permanent, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
