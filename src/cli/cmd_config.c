@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "core/cfg.h"
+#include "sources/logwatch.h"
 
 static const char config_help[] =
 "usage: mailward config check [FILE] [--dump]\n"
@@ -65,6 +66,15 @@ cmd_config(struct cli *c, int argc, char **argv)
 		    "configuration on reload)\n", path);
 		free(clean);
 		free(error);
+		return CLI_EXIT_CONFIG;
+	}
+	/* what cfg_load cannot check: names known to the log patterns */
+	if (logwatch_check_config(cfg, &error) < 0) {
+		fprintf(stderr, "%s\nmailward: %s: configuration has errors; "
+		    "mailwardd would not start with it (and keeps its old "
+		    "configuration on reload)\n", error, path);
+		free(error);
+		cfg_free(&cfg);
 		return CLI_EXIT_CONFIG;
 	}
 	printf("%s: OK\n", path);

@@ -293,6 +293,20 @@ daemon_admin_status(void *ctx, json_t *status)
 		    "over_limit", (json_int_t)as.over_limit,
 		    "fail_open", (json_int_t)as.fail_open));
 	}
+	if (d->logwatch != NULL) {
+		struct logwatch_stats ls;
+
+		logwatch_get_stats(d->logwatch, &ls);
+		json_object_set_new(listeners, "logwatch", json_pack(
+		    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		    "files", (json_int_t)ls.files,
+		    "files_open", (json_int_t)ls.files_open,
+		    "lines", (json_int_t)ls.lines,
+		    "failures", (json_int_t)ls.failures,
+		    "reported", (json_int_t)ls.reported,
+		    "repeated_summaries", (json_int_t)ls.repeats,
+		    "overlong", (json_int_t)ls.overlong));
+	}
 	if (d->dashboard != NULL) {
 		struct dashboard_stats ds;
 

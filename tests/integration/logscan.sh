@@ -58,6 +58,10 @@ check "a missing file: named" grep -q 'missing.log' "$T/err"
 printf '[login]\nban_after = x\n' >"$T/bad.conf"
 "$MW_CLI" -c "$T/bad.conf" logscan "$LOGF" >/dev/null 2>"$T/err"
 check "a broken configuration exits 78" test $? -eq 78
+printf '[logwatch]\npatterns = postfix dovecto\n' >"$T/pat.conf"
+"$MW_CLI" config check "$T/pat.conf" >/dev/null 2>"$T/err"
+check "config check: an unknown pattern set exits 78" test $? -eq 78
+check "config check: names it" grep -q '"dovecto" is not a pattern set' "$T/err"
 "$MW_CLI" logscan --help >"$T/help" 2>&1
 check "--help explains --simple" grep -q -- '--simple' "$T/help"
 mw_done

@@ -136,6 +136,9 @@ expect_banned "5 failures since the restart" $B yes
 expect_policy "Postfix policy refuses $B" $B '^(REJECT|DEFER|4[0-9][0-9]|5[0-9][0-9])'
 expect_policy "an address without failures is let through" 127.0.0.99 '^DUNNO'
 
+mwcli status --json >"$T/status.json"
+rep=$(python3 -c 'import json,sys; l=json.load(open(sys.argv[1]))["listeners"]["logwatch"]; print(l["reported"], l["repeated_summaries"], l["files_open"])' "$T/status.json")
+check "status: 5 failures reported since the restart, 1 Dovecot summary not counted again, 1 file open (got $rep)" test "$rep" = "5 1 1"
 check "no line skipped as overlong" test "$(grep -c 'overlong' "$MW_DAEMON_LOG")" = 0
 stop_mailwardd
 mw_done
