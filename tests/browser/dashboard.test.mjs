@@ -388,6 +388,10 @@ for (const lang of ['en', 'ja']) {
 				await page.setViewportSize({ width, height: width > 400 ? 900 : 812 });
 				await page.goto(BASE + '/#/' + p);
 				await settle(page, p);
+				if (width === 375) {
+					const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+					expect(over <= 0, `${p} (${lang}) at 375 px does not scroll sideways`, `${over} px too wide`);
+				}
 				await shoot(page, `${p}-${lang}-${width}`);
 				if (p === 'overview' && lang === 'en' && width === 1280) {
 					await page.screenshot({ path: join(OUT, 'dashboard.png') });
