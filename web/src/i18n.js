@@ -229,6 +229,7 @@ const en = {
 	'audit.from': 'From',
 	'audit.detail': 'Detail',
 	'audit.empty': 'No administrator action yet.',
+	'audit.search': 'Search administrator, action, target or detail',
 
 	'verdict.DUNNO': 'accepted',
 	'verdict.REJECT': 'refused',
@@ -498,6 +499,7 @@ const ja = {
 	'audit.from': '接続元',
 	'audit.detail': '詳細',
 	'audit.empty': '管理者の操作はまだありません。',
+	'audit.search': '管理者・操作・対象・詳細で検索',
 
 	'verdict.DUNNO': '許可',
 	'verdict.REJECT': '拒否',

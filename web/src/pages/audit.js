@@ -24,11 +24,12 @@ export function mount(main) {
 
 	replace(main, pageHeader('audit.title'), msg,
 	    section('audit.title', h('p', { class: 'help' }, t('audit.help')),
-		h('div', { class: 'toolbar' }, field(t('bans.search'), search)), table.el));
+		h('div', { class: 'toolbar' }, field(t('audit.search'), search)), table.el));
 
 	function apply() {
 		const q = search.value.trim().toLowerCase();
-		table.setRows(q ? all.filter((e) => JSON.stringify(e).toLowerCase().includes(q)) : all, t('audit.empty'));
+		table.setRows(q ? all.filter((e) => (JSON.stringify(e) + ' ' + t('action.' + e.action)).toLowerCase().includes(q)) : all,
+		    all.length ? t('bans.noMatch') : t('audit.empty'));
 	}
 
 	(async () => {
