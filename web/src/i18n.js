@@ -230,6 +230,7 @@ const en = {
 	'audit.detail': 'Detail',
 	'audit.empty': 'No administrator action yet.',
 	'audit.search': 'Search administrator, action, target or detail',
+	'audit.noMatch': 'No entry matches the search.',
 
 	'verdict.DUNNO': 'accepted',
 	'verdict.REJECT': 'refused',
@@ -500,6 +501,7 @@ const ja = {
 	'audit.detail': '詳細',
 	'audit.empty': '管理者の操作はまだありません。',
 	'audit.search': '管理者・操作・対象・詳細で検索',
+	'audit.noMatch': '検索条件に一致する記録はありません。',
 
 	'verdict.DUNNO': '許可',
 	'verdict.REJECT': '拒否',

@@ -29,7 +29,7 @@ export function mount(main) {
 	function apply() {
 		const q = search.value.trim().toLowerCase();
 		table.setRows(q ? all.filter((e) => (JSON.stringify(e) + ' ' + t('action.' + e.action)).toLowerCase().includes(q)) : all,
-		    all.length ? t('bans.noMatch') : t('audit.empty'));
+		    all.length ? t('audit.noMatch') : t('audit.empty'));
 	}
 
 	(async () => {
