@@ -11,7 +11,7 @@ import { t, fmtNum } from './i18n.js';
  *        onSelect(keys)}
  * Returns {el, setRows(rows, emptyText), selected(), clearSelection()}.
  */
-export function dataTable(columns, opts) {
+export function dataTable(allColumns, opts) {
 	const state = {
 		rows: [], sortKey: opts.sortKey || null, sortDir: opts.sortDir || 1,
 		page: 0, pageSize: opts.pageSize || 25, sel: new Set(), empty: opts.empty,
@@ -23,7 +23,7 @@ export function dataTable(columns, opts) {
 	const value = (c, r) => (c.get ? c.get(r) : r[c.key]);
 
 	function sorted() {
-		const c = columns.find((x) => x.key === state.sortKey);
+		const c = allColumns.find((x) => x.key === state.sortKey);
 		if (!c) return state.rows;
 		const num = c.sort === 'num';
 		return [...state.rows].sort((a, b) => {
@@ -39,6 +39,8 @@ export function dataTable(columns, opts) {
 
 	function render() {
 		const rows = sorted();
+		// a column may hide itself for these rows (e.g. country when no row has one)
+		const columns = allColumns.filter((c) => !c.hidden || !c.hidden(state.rows));
 		const pages = Math.max(1, Math.ceil(rows.length / state.pageSize));
 		if (state.page >= pages) state.page = pages - 1;
 		const start = state.page * state.pageSize;

@@ -90,7 +90,8 @@ export function mount(main) {
 		{ key: 'hits', label: () => t('bans.hits'), sort: 'num', class: 'num', get: (b) => b.hits ?? 0 },
 		{ key: 'expires', label: () => t('bans.expires'), sort: 'num',
 		  render: (b) => (b.expires == null ? t('bans.permanent') : fmtTime(b.expires)) },
-		{ key: 'country', label: () => t('bans.country'), get: (b) => b.country || '' },
+		{ key: 'country', label: () => t('bans.country'), get: (b) => b.country || '',
+		  hidden: (rows) => !rows.some((b) => b.country) },
 		{ key: 'actions', label: () => t('bans.actions'), sort: false, class: 'actions',
 		  render: (b) => [
 			h('button', { type: 'button', class: 'small', 'data-action': 'explain',
