@@ -435,8 +435,9 @@ engine_auth_check(struct engine *e, const struct auth_observation *o,
 }
 
 /* The index of the common password the observation's hash stands for,
-   or -1 (no hash, check disabled, or another hash length than the
-   configured auth_policy_hash_truncate). */
+   -1 when it is none of them, -2 when it was not compared (no hash,
+   check disabled, or another hash length than the configured
+   auth_policy_hash_truncate). */
 static int
 login_common_pw(struct engine_login *l, const struct auth_observation *o)
 {
@@ -445,7 +446,7 @@ login_common_pw(struct engine_login *l, const struct auth_observation *o)
 	if (!l->cfg->login.weak_password || o->pwhash_bits == 0 ||
 	    login_account(o)[0] == '\0' ||
 	    o->pwhash_bits != (bits == 0 ? 256 : bits))
-		return -1;
+		return -2;
 	return weakpw_match(l->weak, l->cfg->authpolicy.hash_nonce,
 	    login_account(o), bits, o->pwhash);
 }
@@ -460,10 +461,15 @@ login_weak_update(struct engine_login *l, const struct auth_observation *o,
 	int64_t		 since = 0;
 	int		 flagged;
 
-	if ((flagged = store_weak_get(st, login_account(o), &since)) < 0) {
-		log_warn("login: reading a weak-password flag: %s",
-		    store_last_error(st));
-		return;
+	/* The store is read once per cached login, not per success. */
+	if ((flagged = weakpw_flag_get(l->weak, login_account(o))) < 0) {
+		if ((flagged = store_weak_get(st, login_account(o),
+		    &since)) < 0) {
+			log_warn("login: reading a weak-password flag: %s",
+			    store_last_error(st));
+			return;
+		}
+		weakpw_flag_set(l->weak, login_account(o), flagged);
 	}
 	if (common >= 0 && flagged == 0) {
 		if (store_weak_put(st, login_account(o), login_time_ms(o) /
@@ -472,6 +478,7 @@ login_weak_update(struct engine_login *l, const struct auth_observation *o,
 			    store_last_error(st));
 			return;
 		}
+		weakpw_flag_set(l->weak, login_account(o), 1);
 		log_warn("login: account %s: a successful login used one of the "
 		    "most common passwords; flagged for a password change",
 		    login_quote(a, login_account(o)));
@@ -483,6 +490,7 @@ login_weak_update(struct engine_login *l, const struct auth_observation *o,
 			    store_last_error(st));
 			return;
 		}
+		weakpw_flag_set(l->weak, login_account(o), 0);
 		log_info("login: account %s: the password is no longer a common "
 		    "one; weak-password flag cleared",
 		    login_quote(a, login_account(o)));
@@ -555,7 +563,7 @@ engine_auth_report(struct engine *e, const struct auth_observation *o)
 		.service = o->service != NULL ? o->service : "",
 		.phase = failure ? BF_FAILURE : BF_SUCCESS,
 		.has_pwfp = o->pwhash_bits > 0,
-		.common_pw = failure ? common : -1,
+		.common_pw = failure && common >= 0 ? common : -1,
 		.now = login_time_ms(o) / 1000,
 	};
 	if (at.has_pwfp)
@@ -585,8 +593,7 @@ engine_auth_report(struct engine *e, const struct auth_observation *o)
 		login_alert(l, o, r.alert, r.alert_reason, &r, a);
 	if (!failure && login_account(o)[0] != '\0')
 		login_remember(l, o, r.learned, at.now);
-	if (!failure && l->cfg->login.weak_password && o->pwhash_bits > 0 &&
-	    login_account(o)[0] != '\0')
+	if (!failure && common != -2)
 		login_weak_update(l, o, common, a);
 	mw_arena_free(&a);
 }

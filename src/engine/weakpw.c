@@ -51,6 +51,7 @@ static const char *const weakpw_list[] = {
 
 struct weakpw_slot {
 	char		*login;		/* NULL: empty */
+	int8_t		 flagged;	/* -1 unknown, 0, 1 */
 	uint64_t	 fp[WEAKPW_CANDIDATES];
 };
 
@@ -208,6 +209,7 @@ weakpw_match(struct weakpw_cache *c, const char *nonce, const char *login,
 	if (s->login == NULL || strcmp(s->login, login) != 0) {
 		free(s->login);
 		s->login = mw_strdup(login);
+		s->flagged = -1;
 		weakpw_fill(c, s, login);
 	}
 	fp = weakpw_fp(hash, n);
@@ -215,6 +217,32 @@ weakpw_match(struct weakpw_cache *c, const char *nonce, const char *login,
 		if (s->fp[i] == fp)
 			return (int)i;
 	return -1;
+}
+
+static struct weakpw_slot *
+weakpw_slot_of(struct weakpw_cache *c, const char *login)
+{
+	struct weakpw_slot *s = &c->slots[mw_hash_bytes(login, strlen(login),
+	    0x77) % WEAKPW_CACHE_LOGINS];
+
+	return s->login != NULL && strcmp(s->login, login) == 0 ? s : NULL;
+}
+
+int
+weakpw_flag_get(struct weakpw_cache *c, const char *login)
+{
+	struct weakpw_slot *s = weakpw_slot_of(c, login);
+
+	return s != NULL ? s->flagged : -1;
+}
+
+void
+weakpw_flag_set(struct weakpw_cache *c, const char *login, int flagged)
+{
+	struct weakpw_slot *s = weakpw_slot_of(c, login);
+
+	if (s != NULL)
+		s->flagged = (int8_t)(flagged > 0 ? 1 : 0);
 }
 
 uint64_t

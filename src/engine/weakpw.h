@@ -52,6 +52,13 @@ void		 weakpw_cache_free(struct weakpw_cache **c);
    and 123 appended. A changed nonce or bits flushes the cache. */
 int		 weakpw_match(struct weakpw_cache *c, const char *nonce,
 		    const char *login, uint32_t bits, const uint8_t *hash);
+/* The weak-password flag last seen for login (a copy of the store's, so
+   that a success does not read the store): 1 flagged, 0 not, -1 unknown
+   (login not cached, or evicted). weakpw_flag_set remembers it for a
+   login weakpw_match cached. */
+int		 weakpw_flag_get(struct weakpw_cache *c, const char *login);
+void		 weakpw_flag_set(struct weakpw_cache *c, const char *login,
+		    int flagged);
 /* Hash computations so far (tests: the cache works). */
 uint64_t	 weakpw_cache_computed(const struct weakpw_cache *c);
 

@@ -181,8 +181,27 @@ test_engine_flags_weak(void **state)
 	login(f, "192.0.2.1", "carol@example.org", "Tr0ub4dor&3-staple", 32,
 	    AUTH_PHASE_SUCCESS);
 	assert_int_equal(store_weak_get(f->st, "carol@example.org", &since), 0);
-	/* A hash of another length than configured is not compared. */
+	/* A hash of another length than configured is not compared: it
+	   neither flags nor clears. */
 	login(f, "192.0.2.1", "erin@example.org", "123456", 12,
+	    AUTH_PHASE_SUCCESS);
+	assert_int_equal(store_weak_get(f->st, "erin@example.org", &since), 0);
+	login(f, "192.0.2.1", "erin@example.org", "123456", 32,
+	    AUTH_PHASE_SUCCESS);
+	assert_int_equal(store_weak_get(f->st, "erin@example.org", &since), 1);
+	login(f, "192.0.2.1", "erin@example.org", "Tr0ub4dor&3-staple", 12,
+	    AUTH_PHASE_SUCCESS);
+	assert_int_equal(store_weak_get(f->st, "erin@example.org", &since), 1);
+	/* The flag is cached per login and follows the store across a
+	   restart: a change after the restart still clears it. */
+	engine_free(&f->e);
+	{
+		char *error = NULL;
+
+		if (engine_new(NULL, f->cfg, f->st, NULL, &f->e, &error) < 0)
+			fail_msg("engine_new: %s", error);
+	}
+	login(f, "192.0.2.1", "erin@example.org", "Tr0ub4dor&3-staple", 32,
 	    AUTH_PHASE_SUCCESS);
 	assert_int_equal(store_weak_get(f->st, "erin@example.org", &since), 0);
 }
