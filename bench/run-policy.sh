@@ -12,6 +12,9 @@
 #   --warmup N            warm-up requests before each timed run (2000)
 #   --pool N              client addresses (1000)
 #   --sasl-frac F         authenticated fraction (0.2)
+#   --shape S             postfix (Postfix 3.7's attributes in its order) or
+#                         shuffled (32 attributes, a random order in every
+#                         request)
 #   --servers LIST        subset of: trivial,mailward,postfwd,policyd-weight
 #   --mailwardd PATH      daemon binary (default: built in $MW_BUILD)
 #   --extra-mailwardd NAME=PATH
@@ -49,13 +52,14 @@ DURATION=10
 WARMUP=2000
 POOL=1000
 SASL_FRAC=0.2
+SHAPE=postfix
 SERVERS=trivial,mailward,postfwd,policyd-weight
 MAILWARDD=
 EXTRA_MW=
 BUILD=1
 PERF=0
 
-usage() { sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,/^set -euo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 args=("$@")
 while [ $# -gt 0 ]; do
@@ -67,6 +71,7 @@ while [ $# -gt 0 ]; do
 	--warmup) WARMUP=$2; shift 2 ;;
 	--pool) POOL=$2; shift 2 ;;
 	--sasl-frac) SASL_FRAC=$2; shift 2 ;;
+	--shape) SHAPE=$2; shift 2 ;;
 	--servers) SERVERS=$2; shift 2 ;;
 	--mailwardd) MAILWARDD=$2; shift 2 ;;
 	--extra-mailwardd) EXTRA_MW=$2; shift 2 ;;
@@ -402,7 +407,7 @@ for run in $(seq "$RUNS"); do
 			fi
 			t0=$(tree_ticks "$pid"); read -r s_tot0 s_st0 <<< "$(cpu_steal)"
 			out=$("$BIN/policy-load" -t "$spec" -c "$c" -n "$REQUESTS" \
-			    -w "$WARMUP" -d "$DURATION" --sasl-frac "$SASL_FRAC" \
+			    -w "$WARMUP" -d "$DURATION" --sasl-frac "$SASL_FRAC" --shape "$SHAPE" \
 			    --seed "$run" --ips "$IPS" --verify "$model" \
 			    2>>"$WORK/policy-load.log") || true
 			t1=$(tree_ticks "$pid"); read -r s_tot1 s_st1 <<< "$(cpu_steal)"
@@ -457,7 +462,7 @@ done
 	echo "# Policy benchmark $STAMP"
 	echo
 	echo "- host: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/^MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
-	echo "- command: \`bench/run-policy.sh --conns $CONNS --runs $RUNS --requests $REQUESTS --duration $DURATION --warmup $WARMUP --pool $POOL --sasl-frac $SASL_FRAC --servers $SERVERS${EXTRA_MW:+ --extra-mailwardd $EXTRA_MW}\`"
+	echo "- command: \`bench/run-policy.sh --conns $CONNS --runs $RUNS --requests $REQUESTS --duration $DURATION --warmup $WARMUP --pool $POOL --sasl-frac $SASL_FRAC --shape $SHAPE --servers $SERVERS${EXTRA_MW:+ --extra-mailwardd $EXTRA_MW}\`"
 	for v in "${VERSIONS[@]}"; do echo "- $v"; done
 	echo "- load average at the end: $(cut -d' ' -f1-3 /proc/loadavg) (other sessions share the 2 cores: figures are noisy)"
 	echo

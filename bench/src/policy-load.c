@@ -4,7 +4,10 @@
  * N persistent connections (TCP or unix socket), each sending one request
  * and waiting for its answer before the next, as one smtpd process does.
  * Requests are the 29 attributes Postfix 3.7 sends at RCPT (about 700
- * bytes), from a pool of client addresses (--ips, written by --fixtures);
+ * bytes), in Postfix's order; with --shape shuffled, those and three that
+ * Postfix 3.8 adds, in a different random order in every request (a
+ * parser must not depend on the order). From a pool of client addresses
+ * (--ips, written by --fixtures);
  * a fraction is authenticated (sasl_username). Every answer must be
  * exactly "action=...\n\n"; with --verify MODEL each action is also
  * compared with the one MODEL expects for that client.
@@ -104,6 +107,7 @@ static struct {
 	const char	*ips;
 	enum model	 model;
 	bool		 nodelay;
+	bool		 shuffled;	/* --shape shuffled */
 } opt = {
 	.nconns = 16, .requests = 100000, .warmup = 2000, .duration = 10,
 	.timeout = 10, .sasl_frac = 0.2, .seed = 1, .model = M_NONE,
@@ -378,6 +382,48 @@ read_pool(const char *path)
 
 /* ---- requests ---- */
 
+/* --shape shuffled: adds the attributes Postfix 3.8 sends after 3.7's,
+   then puts the lines of the request in buf (len bytes, ending with the
+   empty line) in a random order. Returns the new length. */
+static size_t
+shuffle_request(char *buf, size_t len, size_t size, uint64_t *rng)
+{
+	static const char extra[] = "compatibility_level=3.6\n"
+	    "mail_version=3.8.6\ntls_sni=mail.example.org\n";
+	char	 copy[LOAD_MAX_REQUEST], *lines[64];
+	size_t	 n = 0, off = 0;
+
+	if (len + sizeof(extra) > sizeof(copy) || len + sizeof(extra) > size)
+		die("request template too long");
+	memcpy(copy, buf, len - 1);	/* without the final empty line */
+	memcpy(copy + len - 1, extra, sizeof(extra) - 1);
+	len = len - 1 + sizeof(extra) - 1;
+	copy[len] = '\0';
+	for (char *p = copy, *nl; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		*nl = '\0';
+		if (n == 64)
+			die("request template: too many lines");
+		lines[n++] = p;
+	}
+	for (size_t k = n - 1; k > 0; k--) {
+		size_t j = (size_t)(rng_next(rng) % (k + 1));
+		char *t = lines[k];
+
+		lines[k] = lines[j];
+		lines[j] = t;
+	}
+	for (size_t k = 0; k < n; k++) {
+		size_t l = strlen(lines[k]);
+
+		memcpy(buf + off, lines[k], l);
+		buf[off + l] = '\n';
+		off += l + 1;
+	}
+	buf[off++] = '\n';
+	buf[off] = '\0';
+	return off;
+}
+
 static void
 build_table(void)
 {
@@ -459,6 +505,9 @@ build_table(void)
 		    sasl ? "submission" : "");
 		if (len < 0 || (size_t)len >= sizeof(buf))
 			die("request template too long");
+		if (opt.shuffled)
+			len = (int)shuffle_request(buf, (size_t)len, sizeof(buf),
+			    &rng);
 		table[i].text = strdup(buf);
 		if (table[i].text == NULL)
 			die("out of memory");
@@ -850,10 +899,13 @@ usage(void)
 	    "         [-c CONNS] [-n REQUESTS] [-w WARMUP] [-d SECONDS]\n"
 	    "         [--timeout SECONDS] [--sasl-frac F] [--seed N]\n"
 	    "         [--verify rules|dnsbl] [--no-nodelay]\n"
+	    "         [--shape postfix|shuffled]\n"
 	    "       policy-load --fixtures DIR [--pool N] [--seed N]\n"
 	    "  -n is the total over all connections; -d caps the timed phase;\n"
 	    "  --verify rules: allow > deny > sasl_username > DNSBL > DUNNO;\n"
-	    "  --verify dnsbl: DNSBL-listed -> reject, else pass.\n", stderr);
+	    "  --verify dnsbl: DNSBL-listed -> reject, else pass;\n"
+	    "  --shape shuffled: 32 attributes in a random order per request.\n",
+	    stderr);
 	exit(2);
 }
 
@@ -912,6 +964,14 @@ main(int argc, char **argv)
 				opt.model = M_NONE;
 			else
 				die("--verify: rules, dnsbl or none");
+		} else if (strcmp(a, "--shape") == 0) {
+			NEED_ARG();
+			if (strcmp(v, "postfix") == 0)
+				opt.shuffled = false;
+			else if (strcmp(v, "shuffled") == 0)
+				opt.shuffled = true;
+			else
+				die("--shape: postfix or shuffled");
 		} else if (strcmp(a, "--no-nodelay") == 0) {
 			opt.nodelay = false;
 		} else
