@@ -90,6 +90,39 @@ static const struct policy_attr {
 #undef A
 };
 
+/* a and b (len bytes, 4 to 24) are equal: two or three loads of 4 or 8
+   bytes each, overlapping, all inside [0, len). Cheaper than a memcmp
+   call for names this short. */
+static bool
+policy_name_eq(const char *a, const char *b, size_t len)
+{
+	uint64_t	 x, y;
+	uint32_t	 u, v;
+
+	if (len < 8) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		if (u != v)
+			return false;
+		memcpy(&u, a + len - 4, 4);
+		memcpy(&v, b + len - 4, 4);
+		return u == v;
+	}
+	memcpy(&x, a, 8);
+	memcpy(&y, b, 8);
+	if (x != y)
+		return false;
+	if (len > 16) {
+		memcpy(&x, a + 8, 8);
+		memcpy(&y, b + 8, 8);
+		if (x != y)
+			return false;
+	}
+	memcpy(&x, a + len - 8, 8);
+	memcpy(&y, b + len - 8, 8);
+	return x == y;
+}
+
 /* The attribute called name (len bytes), or -1 for the names we ignore
    (most of the 29 Postfix sends). */
 static int
@@ -101,7 +134,9 @@ policy_attr_find(const char *name, size_t len)
 		return -1;
 	pa = &policy_attrs[POLICY_HASH(len, (unsigned char)name[0],
 	    (unsigned char)name[3])];
-	return pa->len == len && memcmp(name, pa->name, len) == 0 ? pa->id : -1;
+	/* Kept names are 4 to 19 bytes. */
+	return pa->len == len && policy_name_eq(name, pa->name, len) ?
+	    pa->id : -1;
 }
 
 /* The empty line: is the request usable? data is the request's start. */

@@ -661,6 +661,70 @@ test_policy_parse_limits(void **state)
 	free(buf);
 }
 
+/* Each kept name is recognised exactly: the name itself is stored, and
+   the same name with any one byte changed (same length, so the same
+   hash slot and comparison path) is ignored. */
+static void
+test_policy_parse_names(void **state)
+{
+	static const char *const names[] = { "request", "protocol_state",
+	    "client_address", "client_name", "reverse_client_name",
+	    "helo_name", "sender", "recipient", "recipient_count", "instance",
+	    "sasl_username", "sasl_method", "server_address", "server_port",
+	    "policy_context", "queue_id", "size" };
+	struct mw_arena		*a = mw_arena_new(4096);
+	struct feed_result	 r;
+	char			 in[256], name[32];
+
+	(void)state;
+	for (size_t i = 0; i < MW_N_ELEMENTS(names); i++) {
+		size_t len = strlen(names[i]);
+
+		/* a value every attribute accepts */
+		const char *val = strcmp(names[i], "client_address") == 0 ?
+		    "192.0.2.9" : "9";
+
+		for (size_t pos = 0; pos <= len; pos++) {
+			size_t nset = 0;
+			int n;
+
+			/* pos == len: the name unchanged */
+			memcpy(name, names[i], len + 1);
+			if (pos < len)
+				name[pos] = name[pos] == 'x' ? 'y' : 'x';
+			n = snprintf(in, sizeof(in), "request=smtpd_access_policy\n"
+			    "%s=%s\n\n", name, val);
+			assert_true(n > 0 && (size_t)n < sizeof(in));
+			if (strcmp(names[i], "request") == 0 && pos == len)
+				n = snprintf(in, sizeof(in), "request=9\n"
+				    "request=smtpd_access_policy\n\n");
+			feed_all(a, in, (size_t)n, &r);
+			assert_int_equal(r.ret, 1);
+#define SET(f)	nset += strcmp(r.req.f, val) == 0
+			SET(protocol_state); SET(client_address);
+			SET(client_name); SET(reverse_client_name); SET(helo_name);
+			SET(sender); SET(recipient); SET(recipient_count);
+			SET(instance); SET(sasl_username); SET(sasl_method);
+			SET(server_address); SET(policy_context); SET(queue_id);
+			SET(size);
+#undef SET
+			/* server_port "9" is also parsed into port */
+			if (strcmp(names[i], "server_port") == 0) {
+				assert_int_equal(r.req.port, pos == len ? 9 : 0);
+				nset += strcmp(r.req.server_port, val) == 0;
+			}
+			if (strcmp(names[i], "client_address") == 0)
+				assert_int_equal(r.req.has_addr, pos == len);
+			if (strcmp(names[i], "request") == 0)
+				assert_int_equal(nset, 0);
+			else
+				assert_int_equal(nset, pos == len ? 1 : 0);
+			feed_result_free(&r);
+		}
+	}
+	mw_arena_free(&a);
+}
+
 /* Values are NUL-terminated in place; the parser keeps offsets, so the
    unfinished request may move between calls (the daemon compacts its
    buffer). */
@@ -790,6 +854,7 @@ main(void)
 		cmocka_unit_test(test_policy_parse_many),
 		cmocka_unit_test(test_policy_parse_limits),
 		cmocka_unit_test(test_policy_parse_in_place),
+		cmocka_unit_test(test_policy_parse_names),
 		cmocka_unit_test(test_policy_reply_format),
 	};
 
