@@ -458,7 +458,9 @@ test_cfg_dump_round_trip(void **state)
 	    "weights = 127.0.10.1-127.0.10.255=-2:ALLOW\n"
 	    "[lists]\ndefault_ban = 0\nallow = 2001:db8::/32\n"
 	    "deny = 198.51.100.7\n"
-	    "[authpolicy]\nenabled = yes\nhash_truncate = 0\n";
+	    "[authpolicy]\nenabled = yes\nhash_truncate = 0\n"
+	    "[login]\nwindow = 1h\ndistributed_action = reject\n"
+	    "ban_permanent = yes\nknown_ttl = 90d\n";
 	struct cfg	*c = NULL, *c2 = NULL;
 	char		*error = NULL, *d1 = NULL, *d2 = NULL;
 	size_t		 n1 = 0, n2 = 0;
@@ -490,6 +492,12 @@ test_cfg_dump_round_trip(void **state)
 	assert_int_equal(c2->lists.default_ban, 0);
 	assert_non_null(strstr(d1, "\n[authpolicy]\nenabled = yes\n"));
 	assert_non_null(strstr(d1, "\nhash_truncate = 0\n"));
+	assert_non_null(strstr(d1, "\n[login]\nenabled = yes\nwindow = 1h\n"));
+	assert_non_null(strstr(d1, "\ndistributed_action = reject\n"));
+	assert_non_null(strstr(d1, "\nknown_ttl = 90d\n"));
+	assert_non_null(strstr(d1, "\nban_permanent = yes\n"));
+	assert_true(c2->login.distributed_reject);
+	assert_int_equal(c2->login.window, 3600);
 	free(d1);
 	free(d2);
 	cfg_free(&c);
