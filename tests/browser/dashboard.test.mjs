@@ -10,12 +10,11 @@
 //   MW_CLI, MW_CONF   the CLI and the test daemon's config
 //   MW_POLICY_PORT    the policy listener; MW_LIB the path of lib.sh
 //   MW_OUT_DIR        screenshots go here (kept after the test)
-//   MW_DOC_SCREENSHOT=1   also write docs/img/dashboard.png (MW_SOURCE_DIR)
 // Output: TAP-like "ok - ..." / "FAIL - ..." lines; exit 1 if any failed.
 
 import { chromium } from 'playwright-core';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, copyFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 
@@ -497,10 +496,6 @@ await step('repeated wrong passwords are throttled', async () => {
 noErrors(jw, 'Japanese login page');
 await ja.close();
 
-if (process.env.MW_DOC_SCREENSHOT === '1' && process.env.MW_SOURCE_DIR) {
-	copyFileSync(join(OUT, 'dashboard.png'), join(process.env.MW_SOURCE_DIR, 'docs/img/dashboard.png'));
-	note('wrote docs/img/dashboard.png');
-}
 for (const d of profiles) rmSync(d, { recursive: true, force: true });
 note(`screenshots in ${OUT}`);
 console.log(`# dashboard.test.mjs: ${passed} ok, ${failed} failed`);

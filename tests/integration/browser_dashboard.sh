@@ -6,8 +6,7 @@
 # tests/browser/dashboard.test.mjs (Playwright's playwright-core driving
 # Debian's /usr/bin/chromium; no browser download). Screenshots of every
 # page (English and Japanese, 1280 px and 375 px) are kept in
-# $MW_BUILD_DIR/test-output/browser/. MW_DOC_SCREENSHOT=1 also refreshes
-# docs/img/dashboard.png. Skips (77) without node, chromium or
+# $MW_BUILD_DIR/test-output/browser/. Skips (77) without node, chromium or
 # tests/browser/node_modules (scripts/install-deps.sh test installs them).
 . "$(dirname "$0")/lib.sh"
 
@@ -78,7 +77,6 @@ else
 fi
 
 OUT=$MW_BUILD_DIR/test-output/browser
-rm -rf "$OUT"
 mkdir -p "$OUT"
 # TMPDIR: chromium's profiles live in the test dir (removed with it)
 if MW_DASH_URL="http://127.0.0.1:$MW_DASH_PORT" MW_ADMIN_NAME=$ADMIN \
