@@ -195,7 +195,8 @@ await step('traffic for the plots', async () => {
 	cli('deny', 'add', '192.0.2.0/24', '--comment', 'browser test: documentation network');
 	for (let i = 1; i <= 12; i++) policy(`192.0.2.${i}`);
 	for (let i = 1; i <= 4; i++) cli('ban', 'add', `198.18.0.${i}`, '--for', '2h', '--reason', `browser test ${i}`);
-	note('12 refused policy requests, 4 bans');
+	for (let i = 1; i <= 8; i++) cli('ban', 'add', `198.19.${i}.0/24`, '--for', '1d', '--reason', `paging ${i}`);
+	note('12 refused policy requests, 12 bans');
 });
 
 await step('a ban made through the CLI appears in the table', async () => {
@@ -208,6 +209,28 @@ await step('a ban made through the CLI appears in the table', async () => {
 	const text = await row.innerText();
 	expect(/cli ban for the browser test/.test(text) && /manual/.test(text),
 	    'the row shows the reason and the source', text.replace(/\s+/g, ' '));
+});
+
+await step('search, sort and page the blocked addresses', async () => {
+	const rows = page.locator('main tbody tr');
+	await page.fill('#bans-search', 'browser test 3');
+	await page.waitForFunction(() => document.querySelectorAll('main tbody tr').length === 1);
+	expect(await rows.first().getAttribute('data-key') === '198.18.0.3', 'searching a reason finds its ban');
+	await page.fill('#bans-search', '');
+	const th = page.locator('th:has(button[data-col=address])');
+	await th.locator('button').click();
+	expect(await th.getAttribute('aria-sort') === 'ascending', 'a header click sorts (aria-sort="ascending")');
+	const keys = await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.key));
+	expect(keys[0] === '198.18.0.1' && keys.length === 13, 'sorted by address, first row 198.18.0.1', keys.slice(0, 3).join(','));
+	await th.locator('button').click();
+	expect(await th.getAttribute('aria-sort') === 'descending', 'a second click reverses it');
+	await page.selectOption('#bans-pagesize', '10');
+	expect(/Page 1 of 2/.test(await page.locator('.pager').innerText()) && await rows.count() === 10,
+	    '13 bans at 10 per page: page 1 of 2 with 10 rows');
+	await page.locator('.pager button', { hasText: 'Next page' }).click();
+	expect(await rows.count() === 3, 'the next page has the other 3');
+	await page.selectOption('#bans-pagesize', '25');
+	for (let i = 1; i <= 8; i++) cli('ban', 'del', `198.19.${i}.0/24`);
 });
 
 await step('explain', async () => {
