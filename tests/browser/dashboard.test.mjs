@@ -183,9 +183,12 @@ await step('a wrong password', async () => {
 noErrors(w, 'login page');
 
 await step('log in', async () => {
+	const t0 = Date.now();
 	await login(page, ADMIN, PASSWORD);
 	await page.waitForSelector('nav a[aria-current=page]');
 	ok('the right password opens the dashboard');
+	await page.waitForSelector('#ov-cards .stat');
+	note(`login to a drawn overview: ${Date.now() - t0} ms (argon2id check included)`);
 	expect((await page.locator('.who').innerText()).includes(ADMIN), 'the header names the admin');
 	w.allowSession = false;
 });
@@ -202,8 +205,10 @@ await step('traffic for the plots', async () => {
 await step('a ban made through the CLI appears in the table', async () => {
 	cli('ban', 'add', '203.0.113.77', '--for', '1h', '--reason', 'cli ban for the browser test');
 	expect(/^REJECT|^5\d\d/.test(policy('203.0.113.77')), 'the banned address is refused by the policy service');
+	const t0 = Date.now();
 	await page.goto(BASE + '/#/bans');
 	await settle(page, 'bans');
+	note(`blocked addresses page ready: ${Date.now() - t0} ms`);
 	const row = page.locator('tr[data-key="203.0.113.77"]');
 	await row.waitFor();
 	const text = await row.innerText();
@@ -339,10 +344,12 @@ await step('the live event feed', async () => {
 	await settle(page, 'events');
 	await page.waitForSelector('#ev-live[data-state=open]');
 	ok('the event stream is open');
+	const t0 = Date.now();
 	policy('198.51.100.99');
 	const row = page.locator('#ev-rows tr', { hasText: '198.51.100.99' });
 	await row.first().waitFor({ timeout: 10000 });
 	ok('a refusal appears in the feed without reloading');
+	note(`policy request to its row in the live feed: ${Date.now() - t0} ms`);
 	await page.selectOption('#ev-verdict', 'BAN');
 	expect(await page.locator('#ev-rows tr', { hasText: '198.51.100.99' }).count() === 0,
 	    'the verdict filter hides the refusal');
