@@ -5,8 +5,9 @@
  * deletion, a dense entry array so that a million entries are one
  * allocation) serves the four kinds of entry; each entry starts with
  * struct bf_hdr (its 32-bit hash and when it was last touched).
- * Sizes (x86-64): address/network 88 bytes, pair 56, account 112 (+ 192
- * for an account with successful logins), plus 4-8 bytes of slot each.
+ * Sizes (x86-64): address/network 88 bytes, pair 56, account 80 (+ 192
+ * for an account with successful logins, + 8 per failing address up to
+ * BF_ACCOUNT_ADDRS), plus 4-8 bytes of slot each.
  */
 #include "engine/bruteforce.h"
 
