@@ -1040,6 +1040,12 @@ engine_login_of(struct engine *e)
 	return e->login;
 }
 
+bool
+engine_has_loop(struct engine *e)
+{
+	return e->base != NULL;
+}
+
 struct store *
 engine_store(struct engine *e)
 {

@@ -22,6 +22,8 @@ void	 engine_login_forget(struct engine_login *l, const struct mw_cidr *net);
 
 /* engine.c */
 struct engine_login *engine_login_of(struct engine *e);
+/* False without an event loop (tests): nothing may wait for a tick. */
+bool	 engine_has_loop(struct engine *e);
 /* As engine_ban_find, and counts the refusal as a hit of the ban. */
 bool	 engine_ban_match_hit(struct engine *e, const struct mw_addr *a,
 	    struct store_ban *ban_r);

@@ -27,6 +27,24 @@
 #define LOGIN_QUOTE_MAX		64	/* bytes of an account name in a log line */
 
 #define LOGIN_NET_BATCH		4096	/* refreshed networks saved per tick */
+#define LOGIN_COALESCE_SLOTS	1024	/* clients whose refusals merge per tick */
+
+/*
+ * Refusals by engine_auth_check (TARPIT, REJECT) of the same client,
+ * source, verdict and reason within one tick become one event that says
+ * how many checks it stands for ("... (37 checks in 1 s)"), as the policy
+ * path does for DUNNO: a banned attacker hammering Dovecot without the
+ * firewall must not flood the event history (and push the admin's events
+ * out of its retention). Only with an event loop (a tick to flush).
+ */
+struct login_coalesced {
+	bool		 used;
+	bool		 reject;
+	struct mw_addr	 addr;
+	char		*source, *account, *reason;
+	int64_t		 first_ms;
+	uint32_t	 count;
+};
 
 /* A known network logged in from again: saved by the next tick. */
 struct login_pending {
@@ -45,6 +63,8 @@ struct engine_login {
 	struct weakpw_cache	*weak;
 	struct login_pending	*pending;	/* LOGIN_NET_BATCH */
 	size_t			 npending;
+	struct login_coalesced	*coalesce;	/* LOGIN_COALESCE_SLOTS, or NULL */
+	size_t			 ncoalesced;
 	uint64_t		 pending_dropped;
 };
 
@@ -92,6 +112,72 @@ login_flush_pending(struct engine_login *l)
 	l->npending = 0;
 }
 
+/* Writes the merged refusals of the last tick. */
+static void
+login_coalesce_flush(struct engine_login *l)
+{
+	for (size_t i = 0; l->ncoalesced > 0 && i < LOGIN_COALESCE_SLOTS; i++) {
+		struct login_coalesced	*c = &l->coalesce[i];
+		char			 reason[STORE_MAX_TEXT + 64];
+		struct store_event	 ev;
+
+		if (!c->used)
+			continue;
+		if (c->count > 1)
+			(void)snprintf(reason, sizeof(reason), "%s (%u checks in "
+			    "1 s)", c->reason, c->count);
+		else
+			(void)snprintf(reason, sizeof(reason), "%s", c->reason);
+		ev = (struct store_event){ .time_ms = c->first_ms,
+		    .addr = c->addr, .listener = c->source,
+		    .verdict = c->reject ? "REJECT" : "TARPIT", .reason = reason,
+		    .account = c->account, .sender = "", .recipient = "" };
+		store_event_append(engine_store(l->e), &ev);
+		free(c->source);
+		free(c->account);
+		free(c->reason);
+		memset(c, 0, sizeof(*c));
+		l->ncoalesced--;
+	}
+}
+
+/* True when the refusal was merged into (or started) a pending event. */
+static bool
+login_coalesce(struct engine_login *l, const struct store_event *ev,
+    bool reject)
+{
+	size_t i;
+
+	if (l->coalesce == NULL)
+		return false;
+	i = (size_t)mw_addr_hash(&ev->addr) & (LOGIN_COALESCE_SLOTS - 1);
+	for (size_t probe = 0; probe < 8; probe++,
+	    i = (i + 1) & (LOGIN_COALESCE_SLOTS - 1)) {
+		struct login_coalesced *c = &l->coalesce[i];
+
+		if (!c->used) {
+			*c = (struct login_coalesced){ .used = true,
+			    .reject = reject, .addr = ev->addr,
+			    .source = mw_strdup(ev->listener),
+			    .account = mw_strndup(ev->account, strnlen(
+			    ev->account, STORE_MAX_TEXT)),
+			    .reason = mw_strndup(ev->reason, strnlen(
+			    ev->reason, STORE_MAX_TEXT)),
+			    .first_ms = ev->time_ms, .count = 1 };
+			l->ncoalesced++;
+			return true;
+		}
+		if (c->reject == reject &&
+		    mw_addr_cmp(&c->addr, &ev->addr) == 0 &&
+		    strcmp(c->source, ev->listener) == 0 &&
+		    strncmp(c->reason, ev->reason, STORE_MAX_TEXT) == 0) {
+			c->count++;
+			return true;
+		}
+	}
+	return false;	/* neighbourhood full: its own event */
+}
+
 int
 engine_login_new(struct engine *e, const struct cfg *cfg,
     struct engine_login **l_r, char **error_r)
@@ -105,6 +191,9 @@ engine_login_new(struct engine *e, const struct cfg *cfg,
 	l->bf = bf_new(&c);
 	l->pending = mw_calloc(LOGIN_NET_BATCH, sizeof(*l->pending));
 	l->weak = weakpw_cache_new();
+	if (engine_has_loop(e))
+		l->coalesce = mw_calloc(LOGIN_COALESCE_SLOTS,
+		    sizeof(*l->coalesce));
 	*l_r = l;
 	/* The networks each account used recently: known-good from the
 	   first request on. */
@@ -127,6 +216,8 @@ engine_login_free(struct engine_login **lp)
 	if (l == NULL)
 		return;
 	login_flush_pending(l);
+	login_coalesce_flush(l);
+	free(l->coalesce);
 	free(l->pending);
 	weakpw_cache_free(&l->weak);
 	bf_free(&l->bf);
@@ -150,6 +241,7 @@ engine_login_tick(struct engine_login *l)
 	struct bf_stats s;
 
 	login_flush_pending(l);
+	login_coalesce_flush(l);
 	(void)bf_expire(l->bf, (int64_t)time(NULL), LOGIN_EXPIRE_SCAN);
 	bf_get_stats(l->bf, &s);
 	if (s.evicted > 0 && !l->full_logged) {
@@ -201,6 +293,22 @@ login_event(struct engine_login *l, const struct auth_observation *o,
 	};
 
 	store_event_append(engine_store(l->e), &ev);
+}
+
+/* A TARPIT or REJECT event, merged with its repeats of this tick. */
+static void
+login_refusal(struct engine_login *l, const struct auth_observation *o,
+    bool reject, const char *reason)
+{
+	struct store_event ev = {
+		.time_ms = login_time_ms(o), .addr = o->addr,
+		.listener = login_source(o),
+		.verdict = reject ? "REJECT" : "TARPIT", .reason = reason,
+		.account = login_account(o), .sender = "", .recipient = "",
+	};
+
+	if (!login_coalesce(l, &ev, reject))
+		store_event_append(engine_store(l->e), &ev);
 }
 
 /* The account name fit for a log line. */
@@ -426,11 +534,11 @@ engine_auth_check(struct engine *e, const struct auth_observation *o,
 	}
 	if (v->kind == AUTH_VERDICT_TARPIT) {
 		l->stats.tarpits++;
-		login_event(l, o, &o->addr, "TARPIT", mw_arena_printf(a,
-		    "%u s: %s", v->delay_s, v->reason));
+		login_refusal(l, o, false, mw_arena_printf(a, "%u s: %s",
+		    v->delay_s, v->reason));
 	} else if (v->kind == AUTH_VERDICT_REJECT) {
 		l->stats.rejects++;
-		login_event(l, o, &o->addr, "REJECT", v->reason);
+		login_refusal(l, o, true, v->reason);
 	}
 }
 

@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include <event2/event.h>
+
 #include "core/log.h"
 #include "engine/engine.h"
 
@@ -302,6 +304,48 @@ test_escalation_survives_restart(void **state)
 	assert_in_range(ban.expires - now, 590, 600);
 }
 
+/* With an event loop, repeated refusals of one client within a tick
+   are one event with their count. */
+static void
+test_refusals_merged(void **state)
+{
+	struct fixture		*f = *state;
+	struct event_base	*base = event_base_new();
+	struct engine		*e = NULL;
+	struct auth_verdict	 v;
+	struct ev_collect	 evs = { "" };
+	struct store_event_query q = { .limit = 100 };
+	struct mw_cidr		 net;
+	const char		*error = NULL;
+	char			*err = NULL;
+	struct timeval		 tv = { 1, 200000 };
+
+	assert_non_null(base);
+	engine_free(&f->e);
+	if (engine_new(base, f->cfg, f->st, NULL, &e, &err) < 0)
+		fail_msg("engine_new: %s", err);
+	assert_int_equal(mw_cidr_parse("203.0.113.99", &net, f->a, &error), 0);
+	assert_int_equal(engine_ban_add(e, &net, 600, STORE_BAN_LOGIN, "test",
+	    NULL, &error), 0);
+	for (int i = 0; i < 50; i++) {
+		struct auth_observation o = obs("authpolicy", "203.0.113.99",
+		    "alice", AUTH_PHASE_BEFORE);
+
+		engine_auth_check(e, &o, f->a, &v);
+		assert_int_equal(v.kind, AUTH_VERDICT_REJECT);
+	}
+	/* One tick writes them. */
+	event_base_loopexit(base, &tv);
+	assert_int_equal(event_base_dispatch(base), 0);
+	store_event_sync(f->st);
+	assert_int_equal(store_event_query(f->st, &q, collect_ev, &evs), 0);
+	assert_non_null(strstr(evs.text, "authpolicy|REJECT|alice|banned "
+	    "203.0.113.99 (login): test (50 checks in 1 s)\n"));
+	assert_null(strstr(strstr(evs.text, "|REJECT|") + 1, "|REJECT|"));
+	engine_free(&e);
+	event_base_free(base);
+}
+
 static int
 setup_permanent(void **state)
 {
@@ -399,6 +443,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_escalation_to_permanent,
 		    setup_permanent, teardown),
+		cmocka_unit_test_setup_teardown(test_refusals_merged, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
