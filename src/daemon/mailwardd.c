@@ -29,6 +29,7 @@
 
 #include "core/cfg.h"
 #include "core/log.h"
+#include "daemon/demo.h"
 #include "dnsbl/dnsbl.h"
 #include "enforce/firewall.h"
 #include "engine/engine.h"
@@ -57,6 +58,8 @@ struct daemon {
 	struct logwatch		*logwatch;	/* NULL: [logwatch] off */
 	struct firewall		*fw;		/* nftables helper (enforce/) */
 	struct dashboard	*dashboard;
+	bool			 demo;		/* --demo */
+	struct demo		*demo_run;
 	struct event		*sig_hup, *sig_term, *sig_int;
 };
 
@@ -64,7 +67,7 @@ static void
 usage(FILE *out)
 {
 	fprintf(out,
-"usage: mailwardd [-f] [-c FILE] [-d]\n"
+"usage: mailwardd [-f] [-c FILE] [-d] [--demo]\n"
 "       mailwardd -t [-c FILE]\n"
 "\n"
 "The mailward daemon: answers Postfix policy requests from allow/deny\n"
@@ -75,6 +78,10 @@ usage(FILE *out)
 "  -f        stay in the foreground and log to stderr (else: background, syslog)\n"
 "  -d        debug logging (overrides [daemon] log_level)\n"
 "  -t        check the configuration and exit (0 valid, 78 invalid)\n"
+"  --demo    replay a generated attack through the engine for the dashboard\n"
+"            (about a minute), with an admin \"demo\" whose password is\n"
+"            printed; refuses a state_dir holding a real store (use\n"
+"            scripts/run.sh --demo); never touches the firewall\n"
 "  -h        this help;  -V  version\n"
 "\n"
 "Signals: SIGHUP reloads the configuration, SIGTERM stops cleanly.\n"
@@ -263,6 +270,7 @@ daemon_admin_status(void *ctx, json_t *status)
 	struct policy_stats	 ps;
 	json_t			*listeners = json_object();
 
+	json_object_set_new(status, "demo", json_boolean(d->demo));
 	if (d->policy != NULL) {
 		policy_server_get_stats(d->policy, &ps);
 		json_object_set_new(listeners, "policy", json_pack(
@@ -332,6 +340,7 @@ daemon_admin_reload(void *ctx, char **error_r)
 static void
 daemon_shutdown(struct daemon *d)
 {
+	demo_free(&d->demo_run);
 	dashboard_free(&d->dashboard);
 	admin_server_free(&d->admin);
 	authpolicy_server_free(&d->authpolicy);
@@ -398,13 +407,19 @@ main(int argc, char **argv)
 	struct daemon		 d = { .config_path = DEFAULT_CONFIG };
 	struct passwd		*pw = NULL;
 	struct admin_hooks	 hooks;
-	char			*error = NULL;
+	char			*error = NULL, *demo_pw = NULL;
 	bool			 foreground = false, debug = false, check = false;
 	enum log_level		 level = LOG_LEVEL_INFO;
 	int			 c, rc = EX_SOFTWARE;
 
-	while ((c = getopt(argc, argv, "c:fdthV")) != -1) {
+	static const struct option longopts[] = {
+		{ "demo", no_argument, NULL, 'D' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((c = getopt_long(argc, argv, "c:fdthV", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'D': d.demo = true; break;
 		case 'c': d.config_path = optarg; break;
 		case 'f': foreground = true; break;
 		case 'd': debug = true; break;
@@ -459,12 +474,19 @@ main(int argc, char **argv)
 	}
 	if (daemon_prepare_state_dir(d.cfg, pw) < 0)
 		goto out;
+	if (d.demo && demo_prepare(d.cfg) < 0) {
+		rc = EX_CONFIG;
+		goto out;
+	}
 	if (!foreground && daemon(0, 0) < 0) {
 		log_error_errno("mailwardd: cannot go to the background");
 		goto out;
 	}
 	/* The firewall helper is forked while root, before any thread. */
-	d.fw = firewall_start(d.cfg, pw != NULL ? pw->pw_uid : 0,
+	if (d.demo)
+		log_info("mailwardd: --demo: the firewall is left alone");
+	else
+		d.fw = firewall_start(d.cfg, pw != NULL ? pw->pw_uid : 0,
 	    pw != NULL ? pw->pw_gid : 0, foreground ? LOG_TARGET_STDERR :
 	    LOG_TARGET_SYSLOG, level);
 	if (evthread_use_pthreads() < 0 || (d.base = daemon_base_new()) == NULL) {
@@ -480,6 +502,8 @@ main(int argc, char **argv)
 		rc = EX_CANTCREAT;
 		goto out;
 	}
+	if (d.demo && demo_admin(d.st, &demo_pw) < 0)
+		goto out;
 	if (pw != NULL && daemon_unbecome() < 0)
 		goto out;
 	if (d.cfg->dnsbl.enabled && d.cfg->dnsbl.nzones > 0 &&
@@ -492,7 +516,8 @@ main(int argc, char **argv)
 		log_error("mailwardd: engine: %s", error != NULL ? error : "?");
 		goto out;
 	}
-	firewall_attach(d.fw, d.base, d.engine);
+	if (d.fw != NULL)
+		firewall_attach(d.fw, d.base, d.engine);
 	if (policy_server_new(d.base, d.cfg, d.engine, &d.policy, &error) < 0) {
 		log_error("mailwardd: policy listener: %s", error != NULL ? error : "?");
 		rc = EX_UNAVAILABLE;
@@ -513,7 +538,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	if (d.cfg->dashboard.enabled && dashboard_new(d.base, d.cfg, d.engine,
-	    d.admin, false, &d.dashboard, &error) < 0) {
+	    d.admin, d.demo, &d.dashboard, &error) < 0) {
 		log_error("mailwardd: dashboard: %s", error != NULL ? error : "?");
 		rc = EX_UNAVAILABLE;
 		goto out;
@@ -558,10 +583,22 @@ main(int argc, char **argv)
 	    d.cfg->policy.unix_socket[0] != '\0' ? " and " : "",
 	    d.cfg->policy.unix_socket, d.cfg->admin.socket, d.cfg->store.path,
 	    d.cfg->dnsbl.enabled ? d.cfg->dnsbl.nzones : 0);
+	if (d.demo) {
+		d.demo_run = demo_start(d.base, d.engine);
+		log_info("demo: DEMO DATA: log in at %s://%s/ as %s, password %s",
+		    d.cfg->dashboard.tls ? "https" : "http",
+		    d.cfg->dashboard.listen, DEMO_ADMIN, demo_pw);
+		if (isatty(STDOUT_FILENO))
+			printf("\nmailwardd --demo: log in at %s://%s/ as %s, "
+			    "password %s\n\n", d.cfg->dashboard.tls ? "https" :
+			    "http", d.cfg->dashboard.listen, DEMO_ADMIN, demo_pw);
+		fflush(stdout);
+	}
 	event_base_dispatch(d.base);
 	rc = 0;
 out:
 	free(error);
+	free(demo_pw);
 	daemon_shutdown(&d);
 	if (rc == 0)
 		log_info("mailwardd: stopped");
