@@ -3,8 +3,15 @@
 # build mailward, write a demo configuration and run the daemon in the
 # foreground (Ctrl-C stops it).
 #
+#   scripts/run.sh          your own instance (state kept between runs)
+#   scripts/run.sh --demo   a generated attack replayed through the engine
+#                           for about a minute, in a state dir of its own
+#                           (./var/demo, wiped at each start), with an
+#                           admin "demo" whose password is printed
+#
 #   state (SQLite store, admin socket, config):  ./var  or $MAILWARD_STATE
 #   policy listener:  127.0.0.1:10045            or $MAILWARD_POLICY_LISTEN
+#   dashboard:        http://127.0.0.1:10048/    or $MAILWARD_DASHBOARD_LISTEN
 #
 # The config is written once from contrib/mailward.conf (edit it, or delete
 # it to have it written again). DNS blocklists are enabled only when a
@@ -12,11 +19,20 @@
 # resolvers, and a demo must not depend on the network. Without one the
 # daemon runs with allow/deny lists and bans only (see docs/admin-guide.md).
 set -eu
+DEMO=
+case ${1:-} in
+--demo) DEMO=1 ;;
+"") ;;
+-h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+*) echo "usage: scripts/run.sh [--demo]" >&2; exit 64 ;;
+esac
 CALLER_PWD=$(pwd)
 cd "$(dirname "$0")/.." || exit 1
 ROOT=$(pwd)
 STATE=${MAILWARD_STATE:-$ROOT/var}
+[ -n "$DEMO" ] && STATE=$STATE/demo
 LISTEN=${MAILWARD_POLICY_LISTEN:-127.0.0.1:10045}
+DASH_LISTEN=${MAILWARD_DASHBOARD_LISTEN:-127.0.0.1:10048}
 CONF=$STATE/mailward.conf
 JOBS=${MW_JOBS:-2}
 
@@ -64,6 +80,8 @@ mkdir -p "$STATE"
 chmod 0750 "$STATE"
 STATE=$(cd "$STATE" && pwd)
 CONF=$STATE/mailward.conf
+# the demo's configuration is written afresh each time
+[ -n "$DEMO" ] && rm -f "$CONF"
 if [ -f "$CONF" ]; then
 	echo "==> using the existing $CONF (delete it to write a fresh one)"
 else
@@ -72,6 +90,8 @@ else
 	sed -i "1i # Demo configuration written by scripts/run.sh on $(date -u +%Y-%m-%d)." "$CONF"
 	set_ini "$CONF" daemon state_dir "$STATE"
 	set_ini "$CONF" policy listen "$LISTEN"
+	set_ini "$CONF" dashboard listen "$DASH_LISTEN"
+	set_ini "$CONF" dashboard web_root "$ROOT/web/dist"
 	user=mailward
 	if [ "$(id -u)" = 0 ]; then
 		if ! getent passwd mailward >/dev/null; then
@@ -86,7 +106,10 @@ else
 		fi
 	fi
 	set_ini "$CONF" daemon user "$user"
-	if command -v dig >/dev/null 2>&1 &&
+	if [ -n "$DEMO" ]; then
+		echo "    demo: DNS blocklists off (the demo's listed senders are generated)"
+		set_ini "$CONF" dnsbl enabled no
+	elif command -v dig >/dev/null 2>&1 &&
 	    dig +time=1 +tries=1 @127.0.0.1 -p 53 localhost A 2>/dev/null |
 	    grep -q 'status: NOERROR'; then
 		echo "    a resolver answers on 127.0.0.1:53: DNS blocklists enabled"
@@ -102,8 +125,22 @@ fi
 	echo "run.sh: $CONF has errors (above); fix them or delete the file"
 	exit 78
 }
-listen=$(sed -n 's/^listen *= *//p' "$CONF" | head -n1)
-admin=$(sed -n 's/^socket *= *//p' "$CONF" | head -n1)
+# get_ini SECTION KEY: the value in [SECTION] (first one), or nothing
+get_ini() {
+	awk -v sec="[$1]" -v key="$2" '
+	/^\[/ { insec = ($0 == sec); next }
+	insec && $0 ~ "^" key "[ \t]*=" { sub("^[^=]*=[ \t]*", ""); print; exit }' "$CONF"
+}
+listen=$(get_ini policy listen)
+admin=$(get_ini admin socket)
+dash=$(get_ini dashboard listen)
+dash=${dash:-127.0.0.1:10048}
+dash_on=$(get_ini dashboard enabled)
+case $(get_ini dashboard tls_certificate) in "") scheme=http ;; *) scheme=https ;; esac
+case $dash_on in
+no|false|off|0) dash_line="off ([dashboard] enabled = no)" ;;
+*) dash_line="$scheme://$dash/" ;;
+esac
 case ${admin:-admin.sock} in /*) ;; *) admin=$STATE/${admin:-admin.sock} ;; esac
 # paths as the caller can type them (relative when run from the top dir)
 rel() {
@@ -120,7 +157,24 @@ cat <<EOF
   admin socket    : $admin
   store           : $STATE/mailward.db (SQLite)
   config          : $CONF
-  dashboard       : not available yet (see issue #4)
+  dashboard       : $dash_line
+EOF
+if [ -n "$DEMO" ]; then
+	cat <<EOF
+
+  DEMO DATA: a generated attack is replayed through the engine for about
+  a minute. Log in to the dashboard as "demo" with the password printed
+  below. The demo's state is $STATE (wiped at the next --demo).
+EOF
+else
+	cat <<EOF
+
+  Create the first dashboard admin (the password is asked twice):
+    $(rel "$CLI") -c $(rel "$CONF") admin add admin
+  then open $dash_line  (docs/dashboard.md: TLS, reverse proxy)
+EOF
+fi
+cat <<EOF
 
   In another terminal:
     $(rel "$CLI") -c $(rel "$CONF") status
@@ -131,4 +185,7 @@ cat <<EOF
 
 ==> starting mailwardd in the foreground (Ctrl-C stops it)
 EOF
+if [ -n "$DEMO" ]; then
+	exec "$DAEMON" --demo -c "$CONF" -f
+fi
 exec "$DAEMON" -c "$CONF" -f
