@@ -102,7 +102,6 @@ static const struct cfg_key cfg_keys[] = {
 	K("dashboard", "session_lifetime", CT_DURATION, dashboard.session_lifetime, 30 * 86400, "12h", "a duration such as 12h, at most 30d"),
 	K("dashboard", "web_root", CT_PATH, dashboard.web_root, 0, MW_WEB_ROOT, "an absolute path"),
 	K("dashboard", "trusted_proxy", CT_STR, dashboard.trusted_proxy, 0, "", "the reverse proxy's address such as 127.0.0.1, or empty"),
-	K("dashboard", "max_connections", CT_U32, dashboard.max_connections, 10000, "256", "a number from 1 to 10000"),
 	K("dashboard", "max_streams", CT_U32, dashboard.max_streams, 1000, "16", "a number from 1 to 1000"),
 	K("dashboard", "metrics", CT_BOOL, dashboard.metrics, 0, "yes", "yes or no"),
 	K("lists", "default_ban", CT_DURATION, lists.default_ban, 3650ULL * 86400, "1d", "a duration such as 1d, or 0 or permanent"),
@@ -1525,13 +1524,13 @@ cfg_dump(const struct cfg *c, FILE *out)
 	fprintf(out, "\n[dashboard]\nenabled = %s\nlisten = %s\n"
 	    "tls_certificate = %s\ntls_key = %s\nsession_idle_timeout = %s\n"
 	    "session_lifetime = %s\nweb_root = %s\ntrusted_proxy = %s\n"
-	    "max_connections = %u\nmax_streams = %u\nmetrics = %s\n",
+	    "max_streams = %u\nmetrics = %s\n",
 	    c->dashboard.enabled ? "yes" : "no", c->dashboard.listen,
 	    c->dashboard.tls_certificate, c->dashboard.tls_key,
 	    cfg_dur(c->dashboard.session_idle_timeout, d1, sizeof(d1)),
 	    cfg_dur(c->dashboard.session_lifetime, d2, sizeof(d2)),
 	    c->dashboard.web_root, c->dashboard.trusted_proxy,
-	    c->dashboard.max_connections, c->dashboard.max_streams,
+	    c->dashboard.max_streams,
 	    c->dashboard.metrics ? "yes" : "no");
 	fprintf(out, "\n[lists]\ndefault_ban = %s\n", c->lists.default_ban == 0 ?
 	    "permanent" : cfg_dur(c->lists.default_ban, d1, sizeof(d1)));

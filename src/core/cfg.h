@@ -143,7 +143,6 @@ struct cfg {
 		const char	*web_root;	/* static files; default MW_WEB_ROOT */
 		const char	*trusted_proxy;	/* address whose X-Forwarded-For is believed; "" = none */
 		struct mw_addr	 trusted_proxy_addr;	/* valid when trusted_proxy[0] */
-		uint32_t	 max_connections;	/* default 256 */
 		uint32_t	 max_streams;	/* live event streams, default 16 */
 		bool		 metrics;	/* serve /metrics; default yes */
 	} dashboard;

@@ -14,8 +14,12 @@
  * over the unix socket only. Static paths are normalised by a pure
  * function that refuses anything but plain names below web_root, and the
  * opened file's real path must still be inside web_root.
- * Limits: 8 KiB of headers, 64 KiB of body, [dashboard] max_connections,
- * max_streams, DASHBOARD_MAX_SESSIONS, DASHBOARD_MAX_FILE.
+ * Limits: 8 KiB of headers, 64 KiB of body, an idle timeout per
+ * connection, [dashboard] max_streams, DASHBOARD_MAX_SESSIONS,
+ * DASHBOARD_MAX_FILE, ADMIN_PW_QUEUE password checks waiting.
+ * BUGS: no limit on the number of connections (libevent 2.1's evhttp has
+ * no hook to see one close; a filter bufferevent stalls its writes):
+ * keep the listener on loopback or behind a proxy that limits them.
  */
 #ifndef MW_LISTEN_DASHBOARD_H
 #define MW_LISTEN_DASHBOARD_H
@@ -59,7 +63,7 @@ struct dashboard_stats {
 	uint64_t	 requests;
 	uint64_t	 logins, login_failures, login_throttled;
 	uint64_t	 csrf_refused, unauthenticated;
-	size_t		 sessions, streams, connections;
+	size_t		 sessions, streams;
 };
 
 void	 dashboard_get_stats(struct dashboard *db, struct dashboard_stats *s_r);
