@@ -138,6 +138,7 @@ static const struct cfg_key cfg_keys[] = {
 	K("firewall", "priority", CT_I32, firewall.priority, 1000, "-10", "a whole number from -1000 to 1000 (filter is 0)"),
 	K("logwatch", "enabled", CT_BOOL, logwatch.enabled, 0, "no", "yes or no"),
 	K("logwatch", "journal", CT_BOOL, logwatch.journal, 0, "no", "yes or no"),
+	K("logwatch", "journal_directory", CT_STR, logwatch.journal_directory, 0, "", "a directory of journal files, or empty for the system journal"),
 	K("logwatch", "patterns", CT_STR, logwatch.patterns, 0, "all", "pattern sets such as \"postfix dovecot\" or all"),
 	K("logwatch", "poll_interval", CT_DURATION_MS, logwatch.poll_interval_ms, 60000, "1s", "a duration from 100ms to 60s"),
 };
@@ -1551,7 +1552,8 @@ cfg_dump(const struct cfg *c, FILE *out)
 	    "yes" : "no");
 	for (size_t i = 0; i < c->logwatch.nfiles; i++)
 		fprintf(out, "files = %s\n", c->logwatch.files[i]);
-	fprintf(out, "journal = %s\npatterns = %s\npoll_interval = %llums\n",
-	    c->logwatch.journal ? "yes" : "no", c->logwatch.patterns,
+	fprintf(out, "journal = %s\njournal_directory = %s\npatterns = %s\n"
+	    "poll_interval = %llums\n", c->logwatch.journal ? "yes" : "no",
+	    c->logwatch.journal_directory, c->logwatch.patterns,
 	    (unsigned long long)c->logwatch.poll_interval_ms);
 }

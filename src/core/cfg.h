@@ -198,6 +198,7 @@ struct cfg {
 		const char	*files[CFG_MAX_LOGFILES];	/* absolute paths */
 		size_t		 nfiles;
 		bool		 journal;		/* default no */
+		const char	*journal_directory;	/* "" = the system journal */
 		const char	*patterns;		/* set names, default "all"; checked by logwatch */
 		uint64_t	 poll_interval_ms;	/* default 1s, 100ms..60s */
 	} logwatch;

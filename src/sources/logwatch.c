@@ -18,6 +18,9 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#ifdef MW_HAVE_SYSTEMD
+#include <systemd/sd-journal.h>
+#endif
 
 #include "core/log.h"
 #include "engine/engine.h"
@@ -27,6 +30,8 @@
 
 #define LOGWATCH_BUF		(LOGWATCH_READ_CHUNK + LOGPAT_MAX_LINE + 1)
 #define LOGWATCH_DEDUP_SLOTS	16384
+#define LOGWATCH_JOURNAL_BATCH	1024	/* journal entries per poll */
+#define LOGWATCH_JOURNAL_NAME	"journal"	/* its name in the store */
 
 struct logwatch_file {
 	char		*path;
@@ -303,7 +308,16 @@ struct logwatch {
 	struct event		*timer;
 	struct logwatch_stats	 stats;
 	const char		*cur_path;	/* for debug lines */
+#ifdef MW_HAVE_SYSTEMD
+	sd_journal		*journal;
+	char			*journal_dir;	/* what it was opened on ("" system) */
+	struct lw_jentry	*jbatch;	/* LOGWATCH_JOURNAL_BATCH slots */
+	char			*jbuf;		/* their lines */
+#endif
 };
+
+static void lw_line_at(struct logwatch *lw, struct mw_slice line,
+    bool has_time, int64_t time_ms);
 
 static int
 lw_save(void *ctx, const char *path, uint64_t inode, uint64_t offset)
@@ -322,7 +336,14 @@ lw_save(void *ctx, const char *path, uint64_t inode, uint64_t offset)
 static void
 lw_line(void *ctx, struct mw_slice line)
 {
-	struct logwatch		*lw = ctx;
+	lw_line_at(ctx, line, false, 0);
+}
+
+/* A line; has_time: its time comes from elsewhere (the journal's). */
+static void
+lw_line_at(struct logwatch *lw, struct mw_slice line, bool has_time,
+    int64_t time_ms)
+{
 	struct logpat_match	 m;
 	struct auth_observation	 o;
 	char			 account[LOGPAT_MAX_ACCOUNT + 1];
@@ -332,6 +353,10 @@ lw_line(void *ctx, struct mw_slice line)
 	if (!logpat_match(lw->lp, line, &lw->clk, &m))
 		return;
 	lw->stats.failures++;
+	if (has_time) {
+		m.has_time = true;
+		m.time_ms = time_ms;
+	}
 	n = logpat_dedup_attempts(lw->dedup, &m);
 	if (n == 0) {
 		lw->stats.repeats++;
@@ -361,6 +386,145 @@ lw_line(void *ctx, struct mw_slice line)
 	}
 }
 
+#ifdef MW_HAVE_SYSTEMD
+/* --- the systemd journal ---------------------------------------------
+   Entries of the mail facility (SYSLOG_FACILITY=2, where Postfix and
+   Dovecot log) become "IDENTIFIER[PID]: MESSAGE" lines for the patterns,
+   with the entry's own time. A batch is read, its last cursor saved, and
+   only then are its lines handed on (as for files: never twice). */
+
+struct lw_jentry {
+	size_t		 off, len;
+	int64_t		 time_ms;
+};
+
+static int
+lw_jfield(sd_journal *j, const char *field, struct mw_slice *v_r)
+{
+	const void	*data;
+	size_t		 len, flen = strlen(field);
+
+	if (sd_journal_get_data(j, field, &data, &len) < 0 || len <= flen)
+		return -1;
+	*v_r = (struct mw_slice){ (const char *)data + flen + 1, len - flen - 1 };
+	return 0;
+}
+
+static void
+lw_journal_close(struct logwatch *lw)
+{
+	if (lw->journal != NULL)
+		sd_journal_close(lw->journal);
+	lw->journal = NULL;
+	mw_free(&lw->journal_dir);
+}
+
+static void
+lw_journal_open(struct logwatch *lw, const struct cfg *cfg)
+{
+	const char		*dir = cfg->logwatch.journal_directory;
+	struct store_logpos	 pos;
+	int			 r;
+
+	if (lw->journal != NULL && strcmp(lw->journal_dir, dir) == 0)
+		return;
+	lw_journal_close(lw);
+	r = dir[0] != '\0' ? sd_journal_open_directory(&lw->journal, dir, 0) :
+	    sd_journal_open(&lw->journal, SD_JOURNAL_LOCAL_ONLY);
+	if (r < 0) {
+		log_warn("logwatch: journal %s: cannot open: %s; journal not "
+		    "followed", dir[0] != '\0' ? dir : "(system)", strerror(-r));
+		lw->journal = NULL;
+		return;
+	}
+	lw->journal_dir = mw_strdup(dir);
+	if ((r = sd_journal_add_match(lw->journal, "SYSLOG_FACILITY=2", 0)) < 0)
+		log_warn("logwatch: journal: match: %s", strerror(-r));
+	(void)sd_journal_get_fd(lw->journal);	/* inotify, for process() */
+	if (store_logpos_get(lw->store, LOGWATCH_JOURNAL_NAME, &pos) == 1 &&
+	    pos.cursor[0] != '\0' &&
+	    sd_journal_seek_cursor(lw->journal, pos.cursor) >= 0 &&
+	    sd_journal_next(lw->journal) > 0) {
+		/* on the entry of the cursor if it still exists: read after it */
+		if (sd_journal_test_cursor(lw->journal, pos.cursor) <= 0)
+			(void)sd_journal_previous(lw->journal);
+		log_info("logwatch: journal %s: resuming after the saved cursor",
+		    dir[0] != '\0' ? dir : "(system)");
+		return;
+	}
+	(void)sd_journal_seek_tail(lw->journal);
+	(void)sd_journal_previous(lw->journal);
+	log_info("logwatch: journal %s: following from its end (mail facility)",
+	    dir[0] != '\0' ? dir : "(system)");
+}
+
+static bool
+lw_journal_poll(struct logwatch *lw)
+{
+	struct store_logpos	 pos = { .updated = (int64_t)time(NULL) };
+	size_t			 n = 0, used = 0, cap = (size_t)LOGWATCH_JOURNAL_BATCH *
+				    256;
+	char			*cursor = NULL;
+	int			 r;
+
+	if (lw->journal == NULL)
+		return false;
+	(void)sd_journal_process(lw->journal);
+	if (lw->jbatch == NULL) {
+		lw->jbatch = mw_calloc(LOGWATCH_JOURNAL_BATCH, sizeof(*lw->jbatch));
+		lw->jbuf = mw_malloc(cap);
+	}
+	while (n < LOGWATCH_JOURNAL_BATCH &&
+	    (r = sd_journal_next(lw->journal)) > 0) {
+		struct mw_slice	 msg, ident = MW_SLICE_LIT("-"), pid = { "", 0 };
+		uint64_t	 usec = 0;
+		int		 len;
+
+		if (lw_jfield(lw->journal, "MESSAGE", &msg) < 0)
+			continue;
+		(void)lw_jfield(lw->journal, "SYSLOG_IDENTIFIER", &ident);
+		if (lw_jfield(lw->journal, "SYSLOG_PID", &pid) < 0)
+			(void)lw_jfield(lw->journal, "_PID", &pid);
+		(void)sd_journal_get_realtime_usec(lw->journal, &usec);
+		if (msg.len > LOGPAT_MAX_LINE || ident.len > 64 || pid.len > 20) {
+			lw->stats.overlong++;
+			continue;
+		}
+		if (cap - used < ident.len + pid.len + msg.len + 8) {
+			cap = mw_mul_size(cap, 2);
+			lw->jbuf = mw_realloc(lw->jbuf, cap);
+		}
+		len = pid.len > 0 ?
+		    snprintf(lw->jbuf + used, cap - used, "%.*s[%.*s]: %.*s",
+		    (int)ident.len, ident.ptr, (int)pid.len, pid.ptr, (int)msg.len,
+		    msg.ptr) :
+		    snprintf(lw->jbuf + used, cap - used, "%.*s: %.*s",
+		    (int)ident.len, ident.ptr, (int)msg.len, msg.ptr);
+		if (len < 0)
+			continue;
+		lw->jbatch[n++] = (struct lw_jentry){ used, (size_t)len,
+		    (int64_t)(usec / 1000) };
+		used += (size_t)len;
+	}
+	if (n == 0)
+		return false;
+	if (sd_journal_get_cursor(lw->journal, &cursor) >= 0 &&
+	    strlen(cursor) < sizeof(pos.cursor)) {
+		memcpy(pos.cursor, cursor, strlen(cursor) + 1);
+		if (store_logpos_put(lw->store, LOGWATCH_JOURNAL_NAME, &pos) < 0)
+			log_warn("logwatch: journal: cannot save the cursor (%s)",
+			    store_last_error(lw->store));
+	}
+	free(cursor);
+	lw->cur_path = "journal";
+	for (size_t i = 0; i < n; i++)
+		lw_line_at(lw, (struct mw_slice){ lw->jbuf + lw->jbatch[i].off,
+		    lw->jbatch[i].len }, lw->jbatch[i].time_ms > 0,
+		    lw->jbatch[i].time_ms);
+	return n == LOGWATCH_JOURNAL_BATCH;
+}
+#endif
+
 static void
 lw_on_timer(evutil_socket_t fd, short what, void *arg)
 {
@@ -376,6 +540,9 @@ lw_on_timer(evutil_socket_t fd, short what, void *arg)
 		more |= logwatch_file_poll(lw->files[i], LOGWATCH_POLL_BYTES,
 		    lw_save, lw_line, lw);
 	}
+#ifdef MW_HAVE_SYSTEMD
+	more |= lw_journal_poll(lw);
+#endif
 	/* a backlog is read on the next turn of the loop, not in this one */
 	if (more) {
 		tv = (struct timeval){ 0, 0 };
@@ -472,9 +639,17 @@ logwatch_reload(struct logwatch *lw, const struct cfg *cfg, char **error_r)
 	lw->files = files;
 	lw->nfiles = n;
 	lw->cfg = cfg;
+#ifdef MW_HAVE_SYSTEMD
+	if (cfg->logwatch.journal)
+		lw_journal_open(lw, cfg);
+	else
+		lw_journal_close(lw);
+#else
 	if (cfg->logwatch.journal)
 		log_warn("logwatch: journal = yes: this build reads files only "
-		    "(point [logwatch] files at the log rsyslog writes)");
+		    "(built without libsystemd-dev; point [logwatch] files at the "
+		    "log rsyslog writes)");
+#endif
 	return 0;
 }
 
@@ -517,6 +692,11 @@ logwatch_free(struct logwatch **lwp)
 	free(lw->files);
 	logpat_free(&lw->lp);
 	logpat_dedup_free(&lw->dedup);
+#ifdef MW_HAVE_SYSTEMD
+	lw_journal_close(lw);
+	free(lw->jbatch);
+	free(lw->jbuf);
+#endif
 	mw_free(lwp);
 }
 

@@ -17,8 +17,11 @@
  * on Debian `adduser mailward adm` for /var/log/mail.log. A file that
  * cannot be opened is retried at every poll, with one warning per cause.
  *
+ * With journal = yes (and a build with libsystemd) the systemd journal's
+ * mail facility is followed too, its cursor saved the same way.
+ *
  * Loop thread only. Work per poll is bounded (LOGWATCH_POLL_BYTES per
- * file); a backlog is read on the next turns of the loop.
+ * file, 1024 journal entries); a backlog is read on the next turns.
  */
 #ifndef MW_SOURCES_LOGWATCH_H
 #define MW_SOURCES_LOGWATCH_H
