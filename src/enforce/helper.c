@@ -103,11 +103,21 @@ struct helper_state {
 	bool			 table_gone;	/* exit for a respawn */
 };
 
+static double
+helper_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static int
 helper_commit(int fd, struct helper_state *s)
 {
 	const char	*error = NULL;
 	size_t		 applied = 0, failed = 0;
+	double		 started, took;
 	int		 rc;
 
 	if (s->overflow) {
@@ -118,7 +128,12 @@ helper_commit(int fd, struct helper_state *s)
 		return helper_send_status(fd, false, 0, "transaction larger "
 		    "than the helper's limit");
 	}
+	started = helper_now();
 	rc = enforce_nft_commit(s->nft, &applied, &failed, &error);
+	took = helper_now() - started;
+	if (took >= 1.0)
+		log_info("helper: transaction of %zu elements applied by the "
+		    "kernel in %.2f s", applied, took);
 	if (rc < 0)
 		log_warn("helper: %zu elements not applied: %s", failed, error);
 	if (helper_send_status(fd, rc == 0, applied, rc == 0 ? NULL : error) < 0)

@@ -69,12 +69,13 @@ int	 enforce_nft_teardown(struct enforce_nft *n, const char **error_r)
 	    MW_MUST_CHECK;
 
 /* 1 when the table exists, 0 when it does not (someone ran "nft flush
-   ruleset"), -1 when nft cannot tell. Cheap: lists table names only. */
+   ruleset"), -1 when nft cannot tell. Cheap: lists chains, no elements. */
 int	 enforce_nft_table_exists(struct enforce_nft *n);
 
 /* Transaction: begin, any number of flush/elem, commit. Elements must be
    valid (helper_elem_is_valid); the text grows up to
-   ENFORCE_NFT_MAX_BATCH, past which -1 is returned. */
+   ENFORCE_NFT_MAX_BATCH, past which -1 is returned: the transaction is
+   then incomplete and must be abandoned (enforce_nft_begin). */
 void	 enforce_nft_begin(struct enforce_nft *n);
 int	 enforce_nft_flush(struct enforce_nft *n, uint32_t mask) MW_MUST_CHECK;
 int	 enforce_nft_elem(struct enforce_nft *n, enum enforce_nft_op op,
