@@ -165,23 +165,23 @@ for r in $(seq "$RUNS"); do
 	nft list table inet mailward >/dev/null 2>&1 && before=full
 	rm -f "$DIR/mailward.db-wal" "$DIR/mailward.db-shm" "$DIR/admin.sock"
 	cp "$WORK/pristine.db" "$DIR/mailward.db"
-	: > "$DIR/daemon.log"
+	DLOG=$DIR/daemon.$r.log	# one each: a helper may outlive its daemon briefly
 	t0=$(ms_now)
-	"$MAILWARDD" -c "$DIR/mailward.conf" -f >"$DIR/daemon.log" 2>&1 &
+	"$MAILWARDD" -c "$DIR/mailward.conf" -f >"$DLOG" 2>&1 &
 	DPID=$!
 	T_LOG=
 	for _ in $(seq 12000); do	# 120 s at most
-		[ -d "/proc/$DPID" ] || die "mailwardd exited: $(tail -3 "$DIR/daemon.log")"
-		if grep -q 'firewall: table inet mailward loaded' "$DIR/daemon.log"; then
+		[ -d "/proc/$DPID" ] || die "mailwardd exited: $(tail -3 "$DLOG")"
+		if grep -aq 'firewall: table inet mailward loaded' "$DLOG"; then
 			T_LOG=$(($(ms_now) - t0)); break
 		fi
 		sleep 0.01
 	done
-	[ -n "$T_LOG" ] || die "no 'loaded' line within 120 s: $(tail -3 "$DIR/daemon.log")"
-	line=$(grep 'firewall: table inet mailward loaded' "$DIR/daemon.log")
+	[ -n "$T_LOG" ] || die "no 'loaded' line within 120 s: $(tail -3 "$DLOG")"
+	line=$(grep -a 'firewall: table inet mailward loaded' "$DLOG")
 	elems=$(sed -E 's/.*loaded: ([0-9]+) elements in ([0-9.]+) s.*/\1/' <<<"$line")
 	load_s=$(sed -E 's/.*loaded: ([0-9]+) elements in ([0-9.]+) s.*/\2/' <<<"$line")
-	worker=$(sed -nE 's/.*helper ready \(pid [0-9]+, worker ([0-9]+)\).*/\1/p' "$DIR/daemon.log")
+	worker=$(sed -nE 's/.*helper ready \(pid [0-9]+, worker ([0-9]+)\).*/\1/p' "$DLOG")
 	hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$worker/status" 2>/dev/null || echo NA)
 	# the worker's CPU (user + system: the kernel commits the
 	# transaction in its context), less dependent on others' load
@@ -190,6 +190,9 @@ for r in $(seq "$RUNS"); do
 	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$DPID/status")
 	read -r present sampled fpos clean < <(python3 "$WORK/probe.py" "$WORK/sample.txt" 25)
 	kill -TERM "$DPID"; wait "$DPID" || true; DPID=
+	for _ in $(seq 100); do	# the helper exits once its socketpair closes
+		[ -d "/proc/$worker" ] || break; sleep 0.1
+	done
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \
 	    "$(date -u +%H:%M:%S)" "$r" "$before" "$elems" "$T_LOG" "$load_s" \
 	    "$cpu" "$hwm" "$rss" "$present" "$sampled" "$fpos" "$clean" >> "$TSV"
@@ -207,6 +210,7 @@ NR == 1 { next }
 END {
 	printf "# nftables load benchmark %s\n\n", stamp
 	printf "- mailwardd %s (Release), %s\n", rev, host
+	printf "- load: wall-clock time from the daemon queueing the first message to the helper reporting the kernel commit (mailwardd log line); helper CPU: the worker process (user + system: the kernel inserts the elements in its context)\n"
 	printf "- %d bans in the store; [firewall] defaults (table inet mailward, mail ports)\n\n", n
 	printf "| run | sets before | elements loaded | load (daemon queue -> kernel commit) | helper CPU (user+sys) | exec -> loaded line | helper peak RSS | daemon RSS |\n"
 	printf "|---:|---|---:|---:|---:|---:|---:|---:|\n"
