@@ -226,6 +226,7 @@ struct engine_login_stats {
 	uint64_t	 checks, tarpits, rejects;	/* engine_auth_check */
 	uint64_t	 failures, successes;		/* engine_auth_report */
 	uint64_t	 repeats;	/* failures repeating a wrong password */
+	uint64_t	 stale;		/* reports older than the window: not counted */
 	uint64_t	 bans, alerts;
 	size_t		 addresses, networks, accounts, pairs;	/* tracked now */
 	uint64_t	 evicted;	/* dropped because a table was full */

@@ -653,6 +653,7 @@ engine_auth_report(struct engine *e, const struct auth_observation *o)
 	char			 addr[MW_ADDR_STRLEN];
 	bool			 failure = o->phase == AUTH_PHASE_FAILURE;
 	int			 common;
+	int64_t			 now, when;
 
 	if (!o->has_addr || o->phase == AUTH_PHASE_BEFORE)
 		return;
@@ -665,6 +666,20 @@ engine_auth_report(struct engine *e, const struct auth_observation *o)
 		    o->service != NULL ? o->service : "");
 		return;
 	}
+	/* An attempt older than the window (a log read after a long
+	   downtime) is history, not an attack to act on now; one from the
+	   future (a log's guessed year, clock skew) counts as now, so that
+	   it cannot push the windows past the present. */
+	now = (int64_t)time(NULL);
+	when = login_time_ms(o) / 1000;
+	if (when < now - (int64_t)l->cfg->login.window) {
+		l->stats.stale++;
+		login_event(l, o, &o->addr, failure ? "AUTH_FAIL" : "AUTH_OK",
+		    "older than the window (not counted)");
+		return;
+	}
+	if (when > now)
+		when = now;
 	common = login_common_pw(l, o);
 	at = (struct bf_attempt){
 		.addr = o->addr, .account = login_account(o),
@@ -672,7 +687,7 @@ engine_auth_report(struct engine *e, const struct auth_observation *o)
 		.phase = failure ? BF_FAILURE : BF_SUCCESS,
 		.has_pwfp = o->pwhash_bits > 0,
 		.common_pw = failure && common >= 0 ? common : -1,
-		.now = login_time_ms(o) / 1000,
+		.now = when,
 	};
 	if (at.has_pwfp)
 		at.pwfp = bf_pwfp(o->pwhash, o->pwhash_bits);

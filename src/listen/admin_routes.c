@@ -156,13 +156,14 @@ admin_status_json(struct admin_server *as)
 
 		engine_login_get_stats(as->e, &ls);
 		json_object_set_new(o, "login", json_pack("{s:I, s:I, s:I, "
-		    "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		    "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 		    "checks", (json_int_t)ls.checks,
 		    "tarpits", (json_int_t)ls.tarpits,
 		    "rejects", (json_int_t)ls.rejects,
 		    "failures", (json_int_t)ls.failures,
 		    "successes", (json_int_t)ls.successes,
 		    "repeats", (json_int_t)ls.repeats,
+		    "stale", (json_int_t)ls.stale,
 		    "bans", (json_int_t)ls.bans,
 		    "alerts", (json_int_t)ls.alerts,
 		    "addresses", (json_int_t)ls.addresses,

@@ -231,6 +231,40 @@ test_logwatch_source(void **state)
 	assert_string_equal(ban.reason, "4 failed logins in 10m (smtp)");
 }
 
+/* Attempts from a log read late: older than the window they are history
+   (an event, no ban); from the future they count as now. */
+static void
+test_stale_and_future(void **state)
+{
+	struct fixture		*f = *state;
+	struct engine_login_stats ls;
+	struct mw_addr		 a;
+	int64_t			 now = (int64_t)time(NULL);
+
+	for (int i = 0; i < 10; i++) {
+		struct auth_observation o = obs("logwatch", "203.0.113.120",
+		    i % 2 ? "x" : "y", AUTH_PHASE_FAILURE);
+
+		o.time_ms = (now - 3600) * 1000;	/* an hour ago */
+		engine_auth_report(f->e, &o);
+	}
+	assert_int_equal(mw_addr_parse("203.0.113.120", &a), 0);
+	assert_false(engine_ban_find(f->e, &a, NULL));
+	engine_login_get_stats(f->e, &ls);
+	assert_int_equal(ls.stale, 10);
+	/* A year ahead (a wrong guess of a syslog line's year), then now:
+	   both count, the present is not pushed out of the window. */
+	for (int i = 0; i < 4; i++) {
+		struct auth_observation o = obs("logwatch", "203.0.113.121",
+		    i % 2 ? "x" : "y", AUTH_PHASE_FAILURE);
+
+		o.time_ms = (i == 0 ? now + 365 * 86400 : now) * 1000;
+		engine_auth_report(f->e, &o);
+	}
+	assert_int_equal(mw_addr_parse("203.0.113.121", &a), 0);
+	assert_true(engine_ban_find(f->e, &a, NULL));
+}
+
 static void
 test_lists_first(void **state)
 {
@@ -436,6 +470,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_logwatch_source, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_lists_first, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_stale_and_future, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_escalation_survives_restart,
 		    setup, teardown),
