@@ -47,6 +47,9 @@ distributed_action = reject
 alert_after_failures = 2
 alert_new_network = no
 ban_time = 1h"
+check "docs/dovecot.md shows contrib/dovecot/95-mailward.conf as it is" \
+    $MW_HELPER same-lines "$MW_SOURCE_DIR/contrib/dovecot/95-mailward.conf" \
+    "$MW_SOURCE_DIR/docs/dovecot.md"
 start_mailwardd
 
 MW_IMAP_PORT=$(free_tcp_port)
