@@ -149,6 +149,12 @@ static const struct logpat_rule_def rule_defs[] = {
 	  "solid-pop3d\\[\\d+\\]: (?:authentication failed\\b|root login not "
 	  "allowed|can't find APOP secret|APOP authentication failed).* - "
 	  HOST "\\s*$" },
+	/* Oracle Communications Messaging Server (LOG_FORMAT=4): the client
+	   address is the 4th field of tr=, written by the server */
+	{ "oracleims", LOGPAT_SET_OTHER, "smtp", { "mi=\"Bad password\"" },
+	  "<co ts=\"(?<time>\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d)[^\"]*\"[^>]*? "
+	  "tr=\"TCP\\|[^|\"]*\\|\\d+\\|" HOST "\\|\\d+\"[^>]*? "
+	  "mi=\"Bad password\"(?: us=\"(?<user>[^\"]*)\")?" },
 	{ "perdition", LOGPAT_SET_OTHER, "imap",
 	  { "status=\"failed", "Fatal Error reading authentication" },
 	  "perdition[.\\w]*\\[\\d+\\]: (?:Auth: " HOST ":\\d+->.* status=\"failed"

@@ -51,7 +51,7 @@ enum logpat_set {
 	LOGPAT_SET_ROUNDCUBE	= 1u << 6,
 	LOGPAT_SET_SOGO		= 1u << 7,
 	LOGPAT_SET_WEBMAIL	= 1u << 8,	/* Horde, SquirrelMail, OpenWebMail, Group-Office, Tine 2.0 */
-	LOGPAT_SET_OTHER	= 1u << 9,	/* UW-IMAP, solid-pop3d, perdition */
+	LOGPAT_SET_OTHER	= 1u << 9,	/* UW-IMAP, solid-pop3d, perdition, Oracle IMS */
 	LOGPAT_SET_ALL		= (1u << 10) - 1,
 };
 

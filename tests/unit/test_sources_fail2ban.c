@@ -72,8 +72,9 @@ static const struct file_scope files[] = {
 	{ "qmail", { NULL }, "DNSBL rejects: connection guard" },
 	{ "kerio", { NULL }, "SMTP rejects and spam: connection guard" },
 	{ "assp", { NULL }, "anti-spam proxy log" },
-	{ "domino-smtp", { NULL }, "IBM Domino: not implemented" },
-	{ "oracleims", { NULL }, "Oracle Messaging Server: not implemented" },
+	{ "domino-smtp", { NULL }, "IBM Domino: not implemented (mixes auth "
+	  "failures with reverse-DNS policy rejects)" },
+	{ "oracleims", { "" }, "Oracle Messaging Server SMTP AUTH failures" },
 	{ "pam-generic", { NULL }, "not mail (ssh, ftp); Dovecot's PAM lines are "
 	  "checked in dovecot" },
 	{ "recidive", { NULL }, "fail2ban's own log, not mail" },

@@ -119,6 +119,9 @@ static const struct line_case line_cases[] = {
 	{ L("[23-Nov-2026 10:00:01 +0000]: <x> IMAP Error: Login failed for bob "
 	  "from 192.0.2.27. AUTHENTICATE PLAIN: Authentication failed. in a.php on "
 	  "line 1 (POST /?_task=login)"), "roundcube", "192.0.2.27", "bob" },
+	{ L("<co ts=\"2026-11-23T10:00:01.5\" pi=\"1\" sc=\"tcp_local\" "
+	  "tr=\"TCP|192.0.2.1|25|192.0.2.29|4299\" ap=\"SMTP\" mi=\"Bad password\" "
+	  "us=\"bob\" di=\"535 5.7.8 x\"/>"), "oracleims", "192.0.2.29", "bob" },
 	{ L("Nov 23 10:00:01 sogod [1]: SOGoRootPage Login from '192.0.2.28' for "
 	  "user 'bob' might not have worked - password policy: 65535"), "sogo",
 	  "192.0.2.28", "bob" },
