@@ -205,6 +205,7 @@ daemon_reload(struct daemon *d, char **error_r)
 	if (d->admin != NULL)
 		admin_server_reload(d->admin, fresh);
 	daemon_logwatch(d, fresh);
+	firewall_reload(d->fw, fresh);
 	if (d->authpolicy != NULL)
 		authpolicy_server_reload(d->authpolicy, fresh);
 	if ((d->authpolicy != NULL) != fresh->authpolicy.enabled)

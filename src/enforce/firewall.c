@@ -43,6 +43,7 @@ struct fw_change {
 
 struct firewall {
 	struct firewall_status	 st;
+	uint64_t		 cfg_fp;	/* [firewall] as started */
 	char			 reason[320];
 	char			 last_error[HELPER_MSG_MAX_ERROR + 1];
 	char			 table[CFG_MAX_FW_TABLE + 8];
@@ -537,6 +538,24 @@ fw_lost(struct firewall *fw, const char *why)
 	fw->st.worker_pid = 0;
 }
 
+static uint64_t
+fw_cfg_fp(const struct cfg *cfg)
+{
+	uint64_t	 h = 0xcbf29ce484222325ULL;
+	char		 text[CFG_MAX_FW_TABLE + CFG_MAX_FW_PORTS * 6 + 32];
+	int		 off;
+
+	off = snprintf(text, sizeof(text), "%d %s %d", cfg->firewall.enabled,
+	    cfg->firewall.table, cfg->firewall.priority);
+	for (size_t i = 0; i < cfg->firewall.nports && off > 0 &&
+	    (size_t)off < sizeof(text); i++)
+		off += snprintf(text + off, sizeof(text) - (size_t)off, " %u",
+		    cfg->firewall.ports[i]);
+	for (const char *p = text; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	return h;
+}
+
 struct firewall *
 firewall_start(const struct cfg *cfg, uid_t uid, gid_t gid,
     enum log_target log_target, enum log_level log_level)
@@ -549,6 +568,7 @@ firewall_start(const struct cfg *cfg, uid_t uid, gid_t gid,
 	pid_t			 pid;
 
 	fw->fd = -1;
+	fw->cfg_fp = fw_cfg_fp(cfg);
 	fw->st.state = FIREWALL_DISABLED;
 	fw->st.reason = fw->reason;
 	fw->st.last_error = fw->last_error;
@@ -612,6 +632,19 @@ firewall_attach(struct firewall *fw, struct event_base *base, struct engine *e)
 	event_add(fw->ev_read, NULL);
 	event_add(fw->ev_allow, &tv);
 	engine_set_ban_hook(e, fw_on_ban, fw);
+}
+
+void
+firewall_reload(struct firewall *fw, const struct cfg *fresh)
+{
+	uint64_t fp;
+
+	if (fw == NULL || (fp = fw_cfg_fp(fresh)) == fw->cfg_fp)
+		return;
+	log_warn("firewall: [firewall] changed; it is read at start only: "
+	    "restart mailwardd to apply it (the running firewall stays as it "
+	    "is)");
+	fw->cfg_fp = fp;	/* said once per change */
 }
 
 void

@@ -67,6 +67,9 @@ struct firewall *firewall_start(const struct cfg *cfg, uid_t uid, gid_t gid,
 /* Joins the loop and the engine (sets the engine's ban hook). */
 void	 firewall_attach(struct firewall *fw, struct event_base *base,
 	    struct engine *e);
+/* [firewall] is read at start only: a reload with a different section
+   says so (warning) and changes nothing. NULL-safe. */
+void	 firewall_reload(struct firewall *fw, const struct cfg *fresh);
 void	 firewall_get_status(struct firewall *fw, struct firewall_status *s_r);
 /* Removes the hook, closes the socketpair (the helper exits; the table
    and its elements stay) and reaps the helper. NULL-safe. */

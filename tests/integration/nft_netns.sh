@@ -229,6 +229,12 @@ expect_conn "after the 3s ban" "$ADDR_D" "$MAIL_PORT" open
 mwcli status >"$T/status.txt"
 check "mailward status: firewall running" grep -qE '^firewall +running: table inet mailward, helper pid [0-9]+ \(worker [0-9]+\)' "$T/status.txt"
 check "mailward status: worker starts" grep -q '3 worker start(s)' "$T/status.txt"
+
+# --- [firewall] is read at start only: a reload says so ---------------------
+printf 'priority = -20\n' >>"$MW_CONF"
+check "cli: reload with another [firewall] priority" mwcli reload
+check "log: the change needs a restart" grep -q 'firewall: \[firewall\] changed; it is read at start only: restart mailwardd' "$MW_DAEMON_LOG"
+check "the chain keeps its priority" bash -c "ip netns exec $NS_D nft list chain inet mailward input | grep -q 'priority filter - 10;'"
 stop_mailwardd
 
 # --- not root: disabled, said once, runs on ---------------------------------
