@@ -20,6 +20,10 @@
  * With journal = yes (and a build with libsystemd) the systemd journal's
  * mail facility is followed too, its cursor saved the same way.
  *
+ * BUGS: a copytruncate after which the file grows past the old position
+ * before the next poll (poll_interval) is not noticed: those first lines
+ * are lost. Rotation by rename (logrotate's default) has no such window.
+ *
  * Loop thread only. Work per poll is bounded (LOGWATCH_POLL_BYTES per
  * file, 1024 journal entries); a backlog is read on the next turns.
  */
