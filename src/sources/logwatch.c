@@ -41,7 +41,8 @@ struct logwatch_file {
 	uint64_t	 offset;	/* bytes of whole lines handed on */
 	bool		 opened_once;	/* later opens start at 0 (rotation) */
 	bool		 have_resume;
-	uint64_t	 resume_ino, resume_offset;
+	struct logwatch_pos resume;
+	uint64_t	 head;		/* hash of the first bytes; 0 = not yet */
 	bool		 skipping;	/* inside an overlong line */
 	bool		 was_missing;	/* absent at the first try: new when it appears */
 	int		 last_errno;	/* of the last failed open (warn once) */
@@ -51,16 +52,15 @@ struct logwatch_file {
 };
 
 struct logwatch_file *
-logwatch_file_new(const char *path, bool have_resume, uint64_t resume_inode,
-    uint64_t resume_offset)
+logwatch_file_new(const char *path, const struct logwatch_pos *resume)
 {
 	struct logwatch_file *f = mw_calloc(1, sizeof(*f));
 
 	f->path = mw_strdup(path);
 	f->fd = -1;
-	f->have_resume = have_resume;
-	f->resume_ino = resume_inode;
-	f->resume_offset = resume_offset;
+	f->have_resume = resume != NULL;
+	if (resume != NULL)
+		f->resume = *resume;
 	f->buf = mw_malloc(LOGWATCH_BUF);
 	return f;
 }
@@ -73,7 +73,25 @@ lwf_close(struct logwatch_file *f)
 	f->fd = -1;
 	f->carry = 0;
 	f->skipping = false;
+	f->head = 0;
 	f->stats.open = false;
+}
+
+/* FNV-1a of the first LOGWATCH_HEAD_BYTES bytes of fd; 0 when shorter
+   (or unreadable). */
+static uint64_t
+lwf_head(int fd)
+{
+	unsigned char	 b[LOGWATCH_HEAD_BYTES];
+	uint64_t	 h = 1469598103934665603ull;
+
+	if (pread(fd, b, sizeof(b), 0) != (ssize_t)sizeof(b))
+		return 0;
+	for (size_t i = 0; i < sizeof(b); i++) {
+		h ^= b[i];
+		h *= 1099511628211ull;
+	}
+	return h != 0 ? h : 1;
 }
 
 void
@@ -107,7 +125,9 @@ logwatch_file_get_stats(const struct logwatch_file *f,
 static void
 lwf_save(struct logwatch_file *f, logwatch_save_fn *save, void *ctx)
 {
-	if (save != NULL && save(ctx, f->path, (uint64_t)f->ino, f->offset) < 0)
+	struct logwatch_pos pos = { (uint64_t)f->ino, f->offset, f->head };
+
+	if (save != NULL && save(ctx, f->path, &pos) < 0)
 		log_warn("logwatch: %s: cannot save the read position; a restart "
 		    "may read some lines again", f->path);
 }
@@ -117,7 +137,7 @@ static bool
 lwf_open(struct logwatch_file *f, logwatch_save_fn *save, void *ctx)
 {
 	struct stat	 st;
-	uint64_t	 start;
+	uint64_t	 start, head;
 	int		 fd;
 
 	if ((fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0 ||
@@ -145,14 +165,16 @@ lwf_open(struct logwatch_file *f, logwatch_save_fn *save, void *ctx)
 		return false;
 	}
 	f->last_errno = 0;
+	head = lwf_head(fd);
 	if (f->opened_once || (f->was_missing && !f->have_resume)) {
 		start = 0;	/* replaced a rotated file, or created since */
 		log_info("logwatch: %s: %s (inode %llu); reading from its start",
 		    f->path, f->opened_once ? "reopened after rotation" :
 		    "appeared", (unsigned long long)st.st_ino);
-	} else if (f->have_resume && f->resume_ino == (uint64_t)st.st_ino &&
-	    f->resume_offset <= (uint64_t)st.st_size) {
-		start = f->resume_offset;
+	} else if (f->have_resume && f->resume.inode == (uint64_t)st.st_ino &&
+	    f->resume.offset <= (uint64_t)st.st_size &&
+	    (f->resume.head == 0 || f->resume.head == head)) {
+		start = f->resume.offset;
 		log_info("logwatch: %s: resuming at offset %llu (inode %llu)",
 		    f->path, (unsigned long long)start,
 		    (unsigned long long)st.st_ino);
@@ -178,6 +200,7 @@ lwf_open(struct logwatch_file *f, logwatch_save_fn *save, void *ctx)
 	f->offset = start;
 	f->carry = 0;
 	f->skipping = false;
+	f->head = head;
 	f->opened_once = true;
 	f->have_resume = false;
 	f->stats.open = true;
@@ -236,13 +259,18 @@ logwatch_file_poll(struct logwatch_file *f, size_t max_bytes,
 	for (int reopen = 0; reopen < 2; reopen++) {
 		if (f->fd < 0 && !lwf_open(f, save, ctx))
 			return false;
-		/* copytruncate: the file shrank below what we read */
+		/* copytruncate: the file shrank below what we read, or was
+		   written again past it (its first bytes changed) */
 		if (fstat(f->fd, &st) == 0 &&
-		    (uint64_t)st.st_size < f->offset + f->carry) {
-			log_info("logwatch: %s: truncated (size %llu < offset "
-			    "%llu); reading from the start", f->path,
+		    ((uint64_t)st.st_size < f->offset + f->carry ||
+		    (f->head != 0 && lwf_head(f->fd) != f->head))) {
+			log_info("logwatch: %s: truncated (size %llu, read %llu, "
+			    "first bytes %s); reading from the start", f->path,
 			    (unsigned long long)st.st_size,
-			    (unsigned long long)(f->offset + f->carry));
+			    (unsigned long long)(f->offset + f->carry),
+			    (uint64_t)st.st_size < f->offset + f->carry ?
+			    "not checked" : "changed");
+			f->head = 0;
 			f->stats.truncations++;
 			f->offset = 0;
 			f->carry = 0;
@@ -270,6 +298,8 @@ logwatch_file_poll(struct logwatch_file *f, size_t max_bytes,
 				break;
 			f->stats.bytes += (uint64_t)n;
 			done += (size_t)n;
+			if (f->head == 0)
+				f->head = lwf_head(f->fd);
 			lwf_deliver(f, f->carry + (size_t)n, save, fn, ctx);
 		}
 		if (done >= max_bytes)
@@ -319,13 +349,17 @@ struct logwatch {
 static void lw_line_at(struct logwatch *lw, struct mw_slice line,
     bool has_time, int64_t time_ms);
 
+/* Files keep their head hash in the cursor column ("head=HEX"). */
 static int
-lw_save(void *ctx, const char *path, uint64_t inode, uint64_t offset)
+lw_save(void *ctx, const char *path, const struct logwatch_pos *p)
 {
 	struct logwatch		*lw = ctx;
-	struct store_logpos	 pos = { .inode = inode, .offset = offset,
+	struct store_logpos	 pos = { .inode = p->inode, .offset = p->offset,
 				    .updated = (int64_t)time(NULL) };
 
+	if (p->head != 0)
+		(void)snprintf(pos.cursor, sizeof(pos.cursor), "head=%016llx",
+		    (unsigned long long)p->head);
 	if (store_logpos_put(lw->store, path, &pos) < 0) {
 		log_warn("logwatch: store: %s", store_last_error(lw->store));
 		return -1;
@@ -594,12 +628,20 @@ static struct logwatch_file *
 lw_file_new(struct logwatch *lw, const char *path)
 {
 	struct store_logpos	 pos;
+	struct logwatch_pos	 resume = { 0 };
+	unsigned long long	 head;
 	int			 r = store_logpos_get(lw->store, path, &pos);
 
 	if (r < 0)
 		log_warn("logwatch: %s: cannot read the saved position (%s); "
 		    "following from the end", path, store_last_error(lw->store));
-	return logwatch_file_new(path, r == 1, pos.inode, r == 1 ? pos.offset : 0);
+	if (r != 1)
+		return logwatch_file_new(path, NULL);
+	resume.inode = pos.inode;
+	resume.offset = pos.offset;
+	if (sscanf(pos.cursor, "head=%16llx", &head) == 1)
+		resume.head = head;
+	return logwatch_file_new(path, &resume);
 }
 
 int

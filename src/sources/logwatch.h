@@ -6,7 +6,8 @@
  * Files are polled every [logwatch] poll_interval (stat + read of what
  * was appended): rotation by rename (inode change: the rest of the old
  * file is read first, then the new one from its start) and copytruncate
- * (size below the position: read from 0) are followed. The position
+ * (size below the position, or other first bytes: read from 0) are
+ * followed. The position
  * (path, inode, offset of the last whole line) is written to the store
  * BEFORE the lines are handed on, so a restart resumes after them and
  * never counts a line twice (a crash between the two loses at most one
@@ -20,9 +21,10 @@
  * With journal = yes (and a build with libsystemd) the systemd journal's
  * mail facility is followed too, its cursor saved the same way.
  *
- * BUGS: a copytruncate after which the file grows past the old position
- * before the next poll (poll_interval) is not noticed: those first lines
- * are lost. Rotation by rename (logrotate's default) has no such window.
+ * A file is recognised by its inode and a hash of its first 64 bytes, so
+ * a copytruncate followed by more writes than were read before the next
+ * poll, or a new file that got the old inode number while mailwardd was
+ * stopped, is read from its start too.
  *
  * Loop thread only. Work per poll is bounded (LOGWATCH_POLL_BYTES per
  * file, 1024 journal entries); a backlog is read on the next turns.
@@ -39,6 +41,7 @@
 #include "core/slice.h"
 
 #define LOGWATCH_READ_CHUNK	65536		/* bytes per read() */
+#define LOGWATCH_HEAD_BYTES	64		/* hashed to recognise a file */
 #define LOGWATCH_POLL_BYTES	(8u << 20)	/* bytes per file per poll */
 
 struct event_base;
@@ -49,10 +52,18 @@ struct store;
 
 struct logwatch_file;
 
+/* Where reading a file stopped: its inode, the offset after the last
+   whole line handed on, and a hash of its first LOGWATCH_HEAD_BYTES bytes
+   (0 = the file is shorter): a file truncated and written again, or a new
+   file that got the old inode number, has another head. */
+struct logwatch_pos {
+	uint64_t	 inode, offset, head;
+};
+
 /* Called with the position after the whole lines about to be delivered,
    before they are; returns 0, or -1 (logged by the caller; reading goes on). */
-typedef int logwatch_save_fn(void *ctx, const char *path, uint64_t inode,
-	    uint64_t offset);
+typedef int logwatch_save_fn(void *ctx, const char *path,
+	    const struct logwatch_pos *pos);
 /* One whole line, without its LF (at most LOGPAT_MAX_LINE bytes: longer
    lines are skipped and counted). */
 typedef void logwatch_line_fn(void *ctx, struct mw_slice line);
@@ -63,11 +74,12 @@ struct logwatch_file_stats {
 	uint64_t	 inode, offset;
 };
 
-/* have_resume: a previous run saved (inode, offset) for this path; used
-   when the inode still matches, else the file is read from its start.
-   Without one the file is followed from its end. The path is copied. */
-struct logwatch_file *logwatch_file_new(const char *path, bool have_resume,
-	    uint64_t resume_inode, uint64_t resume_offset);
+/* resume: what a previous run saved for this path (NULL: nothing), used
+   when the inode and head still match and the file is not shorter; else
+   the file is read from its start. Without one the file is followed from
+   its end. The path is copied. */
+struct logwatch_file *logwatch_file_new(const char *path,
+	    const struct logwatch_pos *resume);
 void	 logwatch_file_free(struct logwatch_file **f);
 /* Reads what was appended since the last poll, at most max_bytes, and
    follows rotation and truncation. Returns true when max_bytes was

@@ -24,20 +24,21 @@ struct t {
 	char		 dir[64], path[128], rotated[128];
 	char		 lines[32][64];
 	size_t		 nlines;
-	uint64_t	 saved_inode, saved_offset;
+	uint64_t	 saved_inode, saved_offset, saved_head;
 	unsigned	 saves;
 	uint64_t	 saved_at_line[32];	/* saved offset when each line came */
 	size_t		 count;		/* every line, also past 32 */
 };
 
 static int
-t_save(void *ctx, const char *path, uint64_t inode, uint64_t offset)
+t_save(void *ctx, const char *path, const struct logwatch_pos *pos)
 {
 	struct t *t = ctx;
 
 	assert_string_equal(path, t->path);
-	t->saved_inode = inode;
-	t->saved_offset = offset;
+	t->saved_inode = pos->inode;
+	t->saved_offset = pos->offset;
+	t->saved_head = pos->head;
 	t->saves++;
 	return 0;
 }
@@ -124,7 +125,7 @@ test_end_partial_saved_first(void **state)
 	struct logwatch_file *f;
 
 	append(t->path, "old line\n");
-	f = logwatch_file_new(t->path, false, 0, 0);
+	f = logwatch_file_new(t->path, NULL);
 	poll_once(t, f);
 	assert_int_equal(t->nlines, 0);
 	assert_int_equal(t->saved_offset, 9);
@@ -155,7 +156,7 @@ test_rotation(void **state)
 	struct logwatch_file_stats s;
 
 	append(t->path, "");
-	f = logwatch_file_new(t->path, false, 0, 0);
+	f = logwatch_file_new(t->path, NULL);
 	poll_once(t, f);
 	append(t->path, "c\n");
 	assert_int_equal(rename(t->path, t->rotated), 0);
@@ -190,7 +191,7 @@ test_truncation(void **state)
 	struct logwatch_file_stats s;
 
 	append(t->path, "");
-	f = logwatch_file_new(t->path, false, 0, 0);
+	f = logwatch_file_new(t->path, NULL);
 	poll_once(t, f);
 	append(t->path, "one\ntwo\n");
 	poll_once(t, f);
@@ -206,6 +207,46 @@ test_truncation(void **state)
 	logwatch_file_free(&f);
 }
 
+/* copytruncate and written again past the old position before the next
+   poll: the first bytes changed, so it is read from 0 all the same. */
+static void
+test_truncation_refilled(void **state)
+{
+	struct t *t = *state;
+	struct logwatch_file *f;
+	struct logwatch_file_stats s;
+	struct logwatch_pos pos;
+
+	append(t->path, "");
+	f = logwatch_file_new(t->path, NULL);
+	poll_once(t, f);
+	append(t->path, "Nov 23 10:00:01 mx first line, long enough to fill the head hash\n");
+	poll_once(t, f);
+	assert_int_equal(t->nlines, 1);
+	assert_true(t->saved_head != 0);
+	assert_int_equal(truncate(t->path, 0), 0);
+	append(t->path, "Nov 23 10:05:09 mx new line one after the truncation, longer\n"
+	    "Nov 23 10:05:09 mx new line two\n");
+	poll_once(t, f);
+	assert_int_equal(t->nlines, 3);
+	assert_string_equal(t->lines[1], "Nov 23 10:05:09 mx new line one after the truncation, longer");
+	logwatch_file_get_stats(f, &s);
+	assert_int_equal(s.truncations, 1);
+	/* the same while stopped: same inode, larger, other head */
+	pos = (struct logwatch_pos){ t->saved_inode, t->saved_offset,
+	    t->saved_head };
+	logwatch_file_free(&f);
+	assert_int_equal(truncate(t->path, 0), 0);
+	append(t->path, "Nov 23 11:00:00 mx a third generation of the file, long line\n"
+	    "Nov 23 11:00:00 mx and more lines than before, so it is longer\n"
+	    "x\n");
+	f = logwatch_file_new(t->path, &pos);
+	poll_once(t, f);
+	assert_int_equal(t->nlines, 6);
+	assert_string_equal(t->lines[3], "Nov 23 11:00:00 mx a third generation of the file, long line");
+	logwatch_file_free(&f);
+}
+
 /* A restart with the saved position reads only what came after it; with
    another inode (rotated while down) the file is read from its start. */
 static void
@@ -213,18 +254,18 @@ test_resume(void **state)
 {
 	struct t *t = *state;
 	struct logwatch_file *f;
-	uint64_t ino, off;
+	struct logwatch_pos pos;
 
 	append(t->path, "");
-	f = logwatch_file_new(t->path, false, 0, 0);
+	f = logwatch_file_new(t->path, NULL);
 	poll_once(t, f);
 	append(t->path, "1\n2\n");
 	poll_once(t, f);
-	ino = t->saved_inode;
-	off = t->saved_offset;
+	pos = (struct logwatch_pos){ t->saved_inode, t->saved_offset,
+	    t->saved_head };
 	logwatch_file_free(&f);		/* "stopped" */
 	append(t->path, "3\n");		/* written while down */
-	f = logwatch_file_new(t->path, true, ino, off);
+	f = logwatch_file_new(t->path, &pos);
 	poll_once(t, f);
 	assert_int_equal(t->nlines, 3);
 	assert_string_equal(t->lines[2], "3");
@@ -232,7 +273,8 @@ test_resume(void **state)
 	/* rotated while down */
 	assert_int_equal(rename(t->path, t->rotated), 0);
 	append(t->path, "4\n5\n");
-	f = logwatch_file_new(t->path, true, ino, t->saved_offset);
+	pos.offset = t->saved_offset;
+	f = logwatch_file_new(t->path, &pos);
 	poll_once(t, f);
 	assert_int_equal(t->nlines, 5);
 	assert_string_equal(t->lines[3], "4");
@@ -245,7 +287,7 @@ static void
 test_appears_later(void **state)
 {
 	struct t *t = *state;
-	struct logwatch_file *f = logwatch_file_new(t->path, false, 0, 0);
+	struct logwatch_file *f = logwatch_file_new(t->path, NULL);
 	struct logwatch_file_stats s;
 
 	poll_once(t, f);
@@ -272,7 +314,7 @@ test_overlong(void **state)
 	memset(big, 'x', n);
 	big[n] = '\0';
 	append(t->path, "");
-	f = logwatch_file_new(t->path, false, 0, 0);
+	f = logwatch_file_new(t->path, NULL);
 	poll_once(t, f);
 	append(t->path, "before\n");
 	append(t->path, big);
@@ -299,7 +341,7 @@ test_bounded_poll(void **state)
 	unsigned polls = 1;
 
 	append(t->path, "");
-	f = logwatch_file_new(t->path, false, 0, 0);
+	f = logwatch_file_new(t->path, NULL);
 	poll_once(t, f);
 	assert_non_null(out = fopen(t->path, "a"));
 	for (int i = 0; i < 5000; i++)
@@ -322,6 +364,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncation_refilled, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_appears_later, setup,
 		    teardown),
