@@ -37,6 +37,7 @@
 #define LOGSCAN_DEDUP_SLOTS	65536
 #define LOGSCAN_RING_MAX	1000	/* largest --ban-after with --simple */
 #define LOGSCAN_MAX_NETBANS	100000	/* network bans listed */
+#define LOGSCAN_STREAM_CHUNK	(4u << 20)	/* bytes per read from a pipe */
 
 static const char logscan_help[] =
 "usage: mailward logscan FILE... [--since TIME] [--patterns LIST]\n"
@@ -71,6 +72,9 @@ static const char logscan_help[] =
 "  --bans-only        print only the bans, one per line: \"ADDR<TAB>ban\n"
 "                     time<TAB>failures then\" (networks as ADDR/LEN)\n"
 "  --json             one JSON object: files, lines, rules, addresses, bans\n"
+"\n"
+"FILE - reads standard input (e.g. zcat mail.log.2.gz | mailward logscan -);\n"
+"syslog years are then counted back from now.\n"
 "\n"
 "exit status: 0 scanned (bans or not), 1 a file could not be read,\n"
 "64 usage error, 78 configuration file errors.\n"
@@ -292,38 +296,12 @@ count_lf(const char *p, size_t len)
 	return n;
 }
 
-static int
-ls_file(struct ls *ls, const char *path)
+/* Scans buf[0..len), whole lines (the last may lack its LF). */
+static void
+ls_scan(struct ls *ls, const char *buf, size_t len, struct logpat_clock *clk)
 {
-	struct logpat_clock clk = { 0 };
-	struct stat st;
-	const char *buf;
-	size_t len, pos = 0;
-	int fd;
+	size_t pos = 0;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		cli_error("logscan: %s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		cli_error("logscan: %s: not a regular file", path);
-		(void)close(fd);
-		return -1;
-	}
-	clk.ref_s = (int64_t)st.st_mtime;
-	len = (size_t)st.st_size;
-	if (len == 0) {
-		(void)close(fd);
-		return 0;
-	}
-	buf = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
-	(void)close(fd);
-	if (buf == MAP_FAILED) {
-		cli_error("logscan: %s: mmap: %s", path, strerror(errno));
-		return -1;
-	}
-	(void)madvise((void *)buf, len, MADV_SEQUENTIAL);
-	ls->bytes += len;
 	while (pos < len) {
 		size_t c = logpat_next_candidate(ls->lp, buf, len, pos);
 		size_t start = c, end;
@@ -340,9 +318,107 @@ ls_file(struct ls *ls, const char *path)
 		nl = memchr(buf + c, '\n', len - c);
 		end = nl != NULL ? (size_t)(nl - buf) : len;
 		ls->lines += count_lf(buf + pos, start - pos) + 1;
-		ls_line(ls, (struct mw_slice){ buf + start, end - start }, &clk);
+		ls_line(ls, (struct mw_slice){ buf + start, end - start }, clk);
 		pos = end + 1;
 	}
+}
+
+/* "-", a pipe (zcat mail.log.2.gz | mailward logscan -): read in chunks
+   of whole lines; a line longer than LOGPAT_MAX_LINE is skipped. */
+static int
+ls_stream(struct ls *ls, int fd, const char *name)
+{
+	struct logpat_clock	 clk = { .ref_s = (int64_t)time(NULL) };
+	size_t			 cap = LOGSCAN_STREAM_CHUNK + LOGPAT_MAX_LINE + 1;
+	char			*buf = mw_malloc(cap);
+	size_t			 have = 0;
+	bool			 skipping = false;
+	ssize_t			 n;
+
+	for (;;) {
+		char *last;
+
+		n = read(fd, buf + have, cap - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			cli_error("logscan: %s: %s", name, strerror(errno));
+			free(buf);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		ls->bytes += (uint64_t)n;
+		have += (size_t)n;
+		if ((last = memrchr(buf, '\n', have)) == NULL) {
+			if (have > LOGPAT_MAX_LINE) {	/* inside an overlong line */
+				if (!skipping)
+					ls->overlong++;
+				skipping = true;
+				have = 0;
+			}
+			continue;
+		}
+		{
+			size_t whole = (size_t)(last + 1 - buf), from = 0;
+
+			if (skipping) {	/* the end of the overlong line */
+				from = (size_t)((char *)memchr(buf, '\n', whole) -
+				    buf) + 1;
+				ls->lines++;
+				skipping = false;
+			}
+			ls_scan(ls, buf + from, whole - from, &clk);
+			memmove(buf, buf + whole, have - whole);
+			have -= whole;
+		}
+	}
+	if (have > 0 && !skipping)
+		ls_scan(ls, buf, have, &clk);
+	free(buf);
+	return 0;
+}
+
+static int
+ls_file(struct ls *ls, const char *path)
+{
+	struct logpat_clock clk = { 0 };
+	struct stat st;
+	const char *buf;
+	size_t len;
+	int fd, r;
+
+	if (strcmp(path, "-") == 0)
+		return ls_stream(ls, STDIN_FILENO, "standard input");
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		cli_error("logscan: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0) {
+		cli_error("logscan: %s: %s", path, strerror(errno));
+		(void)close(fd);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = ls_stream(ls, fd, path);
+		(void)close(fd);
+		return r;
+	}
+	clk.ref_s = (int64_t)st.st_mtime;
+	len = (size_t)st.st_size;
+	if (len == 0) {
+		(void)close(fd);
+		return 0;
+	}
+	buf = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	(void)close(fd);
+	if (buf == MAP_FAILED) {
+		cli_error("logscan: %s: mmap: %s", path, strerror(errno));
+		return -1;
+	}
+	(void)madvise((void *)buf, len, MADV_SEQUENTIAL);
+	ls->bytes += len;
+	ls_scan(ls, buf, len, &clk);
 	(void)munmap((void *)buf, len);
 	return 0;
 }

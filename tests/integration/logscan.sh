@@ -23,6 +23,15 @@ check "truth has bans ($(wc -l <"$T/want"))" test -s "$T/want"
 if cmp -s "$T/want" "$T/got"; then ok "--simple: exactly the truth's addresses and ban times"
 else fail "--simple: differs from the truth"; diff "$T/want" "$T/got" | head -5 | sed 's/^/     | /'; fi
 
+gzip -c "$LOGF" >"$T/mail.log.gz"
+zcat "$T/mail.log.gz" | ls --bans-only --simple --ban-after 5 --window 10m - >"$T/stdin.out" 2>>"$T/cli.err"
+check "- (standard input, e.g. zcat): exit 0" test $? -eq 0
+check "- gives the same bans as the file" cmp -s "$T/simple.out" "$T/stdin.out"
+{ head -c 100000 /dev/zero | tr '\0' x; echo; tail -n 200 "$LOGF"; } |
+    ls --json - >"$T/long.json" 2>>"$T/cli.err"
+check "a 100 kB line on standard input is skipped and counted" \
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["overlong_lines"] == 1 and d["lines"] == 201, d' "$T/long.json"
+
 ls --json --top 0 "$LOGF" >"$T/rules.json" 2>>"$T/cli.err"
 check "--json exits 0" test $? -eq 0
 python3 - "$T/rules.json" "$T/want" "$T/empty.conf" <<'PY' >"$T/json.check"
