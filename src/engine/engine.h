@@ -236,6 +236,14 @@ struct engine_login_stats {
 void	 engine_login_get_stats(struct engine *e,
 	    struct engine_login_stats *stats_r);
 
+#define ENGINE_ACCOUNT_MAX	256	/* bytes of an account name kept */
+
+/* The account name as the login guard keys it (in memory, in the store,
+   in events): ASCII letters folded to lower case (as Dovecot's default
+   auth_username_format %Lu does, so "Alice" cannot dodge the counts of
+   "alice"), cut at ENGINE_ACCOUNT_MAX bytes. Returns buf. */
+const char *engine_account_fold(const char *account, char *buf, size_t size);
+
 /* What the login guard holds about one account now (in memory; its
    history is in the store: store_login_net_query, store_alert_query,
    events by account). */

@@ -11,6 +11,7 @@
  * Password hashes are turned into fingerprints at once and never logged,
  * stored or put in an event. Loop thread only.
  */
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -488,8 +489,8 @@ login_alert(struct engine_login *l, const struct auth_observation *o,
 
 /* --- check and report --------------------------------------------------- */
 
-void
-engine_auth_check(struct engine *e, const struct auth_observation *o,
+static void
+login_check(struct engine *e, const struct auth_observation *o,
     struct mw_arena *a, struct auth_verdict *v)
 {
 	struct engine_login	*l = engine_login_of(e);
@@ -642,8 +643,8 @@ login_remember(struct engine_login *l, const struct auth_observation *o,
 	    .last = now, .successes = 1 };
 }
 
-void
-engine_auth_report(struct engine *e, const struct auth_observation *o)
+static void
+login_report(struct engine *e, const struct auth_observation *o)
 {
 	struct engine_login	*l = engine_login_of(e);
 	struct bf_attempt	 at;
@@ -721,6 +722,48 @@ engine_auth_report(struct engine *e, const struct auth_observation *o)
 	mw_arena_free(&a);
 }
 
+const char *
+engine_account_fold(const char *account, char *buf, size_t size)
+{
+	size_t i = 0;
+
+	MW_ASSERT(size > 0);
+	if (account == NULL)
+		account = "";
+	/* ASCII only: Dovecot's default auth_username_format %Lu folds
+	   the same way, and "Alice" must not be a second account that
+	   resets the counts of "alice". */
+	for (; account[i] != '\0' && i + 1 < size; i++) {
+		char c = account[i];
+
+		buf[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	}
+	buf[i] = '\0';
+	return buf;
+}
+
+void
+engine_auth_check(struct engine *e, const struct auth_observation *o,
+    struct mw_arena *a, struct auth_verdict *v_r)
+{
+	struct auth_observation	 n = *o;
+	char			 account[ENGINE_ACCOUNT_MAX + 1];
+
+	n.account = engine_account_fold(o->account, account, sizeof(account));
+	login_check(e, &n, a, v_r);
+}
+
+void
+engine_auth_report(struct engine *e, const struct auth_observation *o)
+{
+	struct auth_observation	 n = *o;
+	char			 account[ENGINE_ACCOUNT_MAX + 1];
+
+	n.account = engine_account_fold(o->account, account, sizeof(account));
+	login_report(e, &n);
+	sodium_memzero(n.pwhash, sizeof(n.pwhash));
+}
+
 void
 engine_login_get_stats(struct engine *e, struct engine_login_stats *s_r)
 {
@@ -756,10 +799,12 @@ engine_account_get(struct engine *e, const char *account,
 {
 	struct engine_login	*l = engine_login_of(e);
 	struct bf_account_info	 i;
+	char			 folded[ENGINE_ACCOUNT_MAX + 1];
 
 	*a_r = (struct engine_account){ .account = account,
 	    .window_s = (uint32_t)l->cfg->login.window };
-	if (!bf_account_info(l->bf, account, (int64_t)time(NULL), &i))
+	if (!bf_account_info(l->bf, engine_account_fold(account, folded,
+	    sizeof(folded)), (int64_t)time(NULL), &i))
 		return false;
 	login_account_from(&i, a_r);
 	return true;

@@ -974,6 +974,13 @@ admin_route_account(struct admin_req *r, const char *tail)
 		admin_reply_error(r->req, 400, error);
 		return;
 	}
+	/* As the login guard keys it: "Alice" is "alice". */
+	{
+		char *folded = mw_arena_alloc(r->a, ENGINE_ACCOUNT_MAX + 1);
+
+		account = engine_account_fold(account, folded,
+		    ENGINE_ACCOUNT_MAX + 1);
+	}
 	if (r->query != NULL && r->query[0] != '\0') {
 		admin_reply_error(r->req, 400, "GET on an account takes no "
 		    "query parameters");

@@ -461,6 +461,39 @@ test_alerts_and_history(void **state)
 	assert_null(strstr(c.text, "pwhash"));
 }
 
+/* "Alice", "ALICE" and "alice" are one account: changing the case of
+   the login does not dodge the distributed-attack count. */
+static void
+test_account_case_folded(void **state)
+{
+	struct fixture		*f = *state;
+	struct engine_account	 acc;
+	struct store_alert_query q = { .all = true };
+	struct ev_collect	 c = { "" };
+	static const char *const names[] = { "Ivy@Example.org",
+	    "IVY@EXAMPLE.ORG", "ivy@example.org", "iVy@example.ORG",
+	    "Ivy@example.org" };
+	char			 addr[32], buf[8];
+
+	for (int i = 0; i < 5; i++) {
+		(void)snprintf(addr, sizeof(addr), "203.0.%d.7", 110 + i);
+		report(f, "authpolicy", addr, names[i], AUTH_PHASE_FAILURE,
+		    (uint8_t)i);
+	}
+	assert_true(engine_account_get(f->e, "IVY@example.org", &acc));
+	assert_string_equal(acc.account, "IVY@example.org");
+	assert_int_equal(acc.addresses, 5);
+	assert_true(acc.under_attack);
+	assert_int_equal(store_alert_query(f->st, &q, collect_alert, &c), 0);
+	assert_non_null(strstr(c.text, "ivy@example.org|distributed_attack|"));
+	/* Only ASCII folds; the cut keeps the buffer terminated. */
+	assert_string_equal(engine_account_fold("\xc3\x89VA", buf,
+	    sizeof(buf)), "\xc3\x89va");
+	assert_string_equal(engine_account_fold("ABCDEFGHIJ", buf,
+	    sizeof(buf)), "abcdefg");
+	assert_string_equal(engine_account_fold(NULL, buf, sizeof(buf)), "");
+}
+
 int
 main(void)
 {
@@ -472,6 +505,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_lists_first, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_stale_and_future, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_account_case_folded, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_escalation_survives_restart,
 		    setup, teardown),

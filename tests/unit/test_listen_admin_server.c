@@ -426,6 +426,12 @@ test_login_routes(void **state)
 	    "weak_password"), "flagged")));
 	assert_true(json_is_false(json_object_get(o, "under_attack")));
 	json_decref(o);
+	/* Names are folded as the login guard keys them. */
+	assert_int_equal(http(f, "GET", "/api/v1/accounts/Grace%40Example.ORG",
+	    NULL, &body), 200);
+	assert_non_null(strstr(body, "{\"account\":\"grace@example.org\","
+	    "\"seen\":true,"));
+	free(body);
 	assert_int_equal(http(f, "GET", "/api/v1/accounts/nobody", NULL, &body),
 	    200);
 	assert_non_null(strstr(body, "\"seen\":false"));
