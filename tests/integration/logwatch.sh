@@ -139,6 +139,22 @@ expect_policy "an address without failures is let through" 127.0.0.99 '^DUNNO'
 mwcli status --json >"$T/status.json"
 rep=$(python3 -c 'import json,sys; l=json.load(open(sys.argv[1]))["listeners"]["logwatch"]; print(l["reported"], l["repeated_summaries"], l["files_open"])' "$T/status.json")
 check "status: 5 failures reported since the restart, 1 Dovecot summary not counted again, 1 file open (got $rep)" test "$rep" = "5 1 1"
+# --- SIGHUP: a second file is followed, the first keeps its position
+LOG2=$LOGDIR/dovecot.log
+: >"$LOG2"; chmod 644 "$LOG2"
+sed -i "s|^files = $LOG\$|files = $LOG $LOG2|" "$MW_CONF"
+C=127.0.0.88
+kill -HUP "$MW_DAEMON_PID"
+check "reload logged" wait_for 10 grep -q "configuration reloaded" "$MW_DAEMON_LOG"
+check "the new file is followed" wait_for 10 grep -q "logwatch: $LOG2: following from its end" "$MW_DAEMON_LOG"
+dovecot_fail $C dave@test.example "$LOG2"
+postfix_fail $C
+expect_fails "after SIGHUP: one line in each file" $C 2
+expect_fails "after SIGHUP: nothing of $B read again" $B 8
+sleep 11	# the old configuration is freed 10 s after a reload
+postfix_fail $C "$LOG2"
+expect_fails "still following once the old configuration is gone" $C 3
+
 check "no line skipped as overlong" test "$(grep -c 'overlong' "$MW_DAEMON_LOG")" = 0
 stop_mailwardd
 mw_done
