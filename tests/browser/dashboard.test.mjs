@@ -397,6 +397,27 @@ await step('a possible takeover alert, acknowledged in the page', async () => {
 });
 noErrors(w, 'accounts page');
 
+await step('remove a list entry in the page', async () => {
+	await page.goto(BASE + '/#/lists');
+	await page.click('#tab-allow');
+	const cfgRow = page.locator('tr[data-key="100.64.0.0/10"]');
+	await cfgRow.waitFor();
+	expect(/config file/.test(await cfgRow.innerText()) && await cfgRow.locator('[data-action=remove]').count() === 0,
+	    'an entry from the config file is marked so and has no remove button');
+	await page.click('#tab-deny');
+	await page.fill('#lists-search', '198.51');
+	await page.waitForFunction(() => document.querySelectorAll('#lists-panel tbody tr').length === 1);
+	ok('the search narrows the deny list to the matching entry');
+	await page.locator('tr[data-key="198.51.100.0/24"] [data-action=remove]').click();
+	await page.locator('tr[data-key="198.51.100.0/24"]').waitFor({ state: 'detached' });
+	const entries = cliJson('deny', 'list').entries || [];
+	expect(!entries.some((e) => e.network === '198.51.100.0/24'), 'the entry is gone from the store (mailward deny list --json)');
+	const got = policy('198.51.100.20');
+	expect(got === 'DUNNO', 'the policy service answers DUNNO for 198.51.100.20 again', got);
+	await page.fill('#lists-search', '');
+});
+noErrors(w, 'lists page (removal)');
+
 await step('the audit log', async () => {
 	await page.goto(BASE + '/#/audit');
 	await settle(page, 'audit');

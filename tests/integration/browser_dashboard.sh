@@ -31,6 +31,9 @@ alert_after_failures = 2
 tarpit_after = 4
 ban_after = 30
 
+[lists]
+allow = 100.64.0.0/10
+
 [logwatch]
 enabled = yes
 files = $T/mail.log
