@@ -37,7 +37,7 @@ T=
 ok() { MW_PASS=$((MW_PASS + 1)); printf 'ok   - %s\n' "$*"; }
 fail() { MW_FAILED=$((MW_FAILED + 1)); printf 'FAIL - %s\n' "$*"; }
 note() { printf '     # %s\n' "$*"; }
-skip_all() { printf 'SKIP - %s: %s\n' "$MW_TEST" "$*"; MW_SKIPPED=1; exit 77; }
+skip_all() { printf 'SKIP - %s: %s\n' "${MW_TEST:-$(basename "$0" .sh)}" "$*"; MW_SKIPPED=1; exit 77; }
 
 # check DESC CMD...: ok when CMD succeeds (its output is shown only when
 # it fails).
