@@ -521,6 +521,8 @@ admin_route_stats(struct admin_req *r)
 	    "bucket_s", (json_int_t)(sq.bucket_ms / 1000),
 	    "buckets", buckets, "series", series, "totals", totals,
 	    "top", top);
+	/* the top lists look at the newest STORE_TOP_SAMPLE events only */
+	json_object_set_new(o, "top_sample", json_integer(STORE_TOP_SAMPLE));
 	admin_reply(r->req, 200, o);
 	json_decref(o);
 }

@@ -291,16 +291,20 @@ store_sqlite_event_top(struct store *st, const struct store_top_query *q,
 	while (nv < STORE_TOP_MAX_VERDICTS && q->verdicts[nv] != NULL)
 		nv++;
 	MW_ASSERT(nv > 0 && (size_t)q->key < MW_N_ELEMENTS(sqd_top_key));
-	/* verdict IN (?3, ... ?N): bound, never pasted */
+	/* The newest STORE_TOP_SAMPLE events of the range (the time index,
+	   backwards: bounded work on the loop thread whatever the range
+	   holds), then the groups among those with one of the verdicts
+	   (IN (?4, ...): bound, never pasted). */
 	len = snprintf(sql, sizeof(sql), "SELECT %s AS k, count(*) AS n FROM "
-	    "events WHERE time_ms BETWEEN ?1 AND ?2%s AND verdict IN (",
-	    sqd_top_key[q->key], q->key == STORE_TOP_ACCOUNT ?
-	    " AND account <> ''" : "");
+	    "(SELECT addr, account, verdict FROM events WHERE time_ms BETWEEN "
+	    "?1 AND ?2 ORDER BY time_ms DESC LIMIT %d) WHERE verdict IN (",
+	    sqd_top_key[q->key], STORE_TOP_SAMPLE);
 	for (size_t i = 0; i < nv; i++)
 		len += snprintf(sql + len, sizeof(sql) - (size_t)len, "%s?%zu",
 		    i > 0 ? ", " : "", i + 4);
 	len += snprintf(sql + len, sizeof(sql) - (size_t)len,
-	    ") GROUP BY k ORDER BY n DESC, k LIMIT ?3");
+	    ")%s GROUP BY k ORDER BY n DESC, k LIMIT ?3",
+	    q->key == STORE_TOP_ACCOUNT ? " AND account <> ''" : "");
 	MW_ASSERT(len > 0 && (size_t)len < sizeof(sql));
 	if ((stmt = sqd_prepare(st, sql, "reading top attackers")) == NULL)
 		return -1;
