@@ -79,7 +79,12 @@ dash_stream_on_close(struct evhttp_connection *evcon, void *arg)
 	(void)evcon;
 	log_debug("dashboard: event stream of %s: the client went away",
 	    s->name);
-	dash_stream_free(s);	/* evhttp frees the request */
+	/* libevent 2.1 detaches a request the user has not finished (a
+	   stream is never finished) from a failed connection and leaves it
+	   to us; one still attached goes with the connection. */
+	if (evhttp_request_get_connection(s->req) == NULL)
+		evhttp_request_free(s->req);
+	dash_stream_free(s);
 }
 
 /* Sends text; false when the client is too far behind (s is then freed). */
