@@ -302,6 +302,15 @@ start_mailward() {
 		while read -r c; do echo "allow = $c"; done < "$WORK/fixtures/allow.cidr"
 		while read -r c; do echo "deny = $c"; done < "$WORK/fixtures/deny.cidr"
 	} > "$dir/mailward.conf"
+	# The dashboard (a0bd1d5 and older have none) listens on a fixed port
+	# by default: off, so that two daemons can run side by side.
+	cp "$dir/mailward.conf" "$dir/with-dashboard.conf"
+	printf '[dashboard]\nenabled = no\n' >> "$dir/with-dashboard.conf"
+	if "$bin" -t -c "$dir/with-dashboard.conf" >/dev/null 2>&1; then
+		mv "$dir/with-dashboard.conf" "$dir/mailward.conf"
+	else
+		rm -f "$dir/with-dashboard.conf"
+	fi
 	"$bin" -c "$dir/mailward.conf" -f >"$WORK/$name.log" 2>&1 &
 	SRV_PID[$name]=$!; PIDS+=($!)
 	wait_ready "$name" "tcp:127.0.0.1:$port" "${SRV_PID[$name]}"
