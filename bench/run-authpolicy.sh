@@ -11,6 +11,10 @@
 #   --duration S          seconds per timed run (10); a 2 s warm-up first
 #   --threads N           wrk threads (2)
 #   --mailwardd PATH      daemon binary (default: built in $MW_BUILD)
+#   --extra-mailwardd NAME=PATH
+#                         also measure another mailwardd binary (an A/B test
+#                         of a change, in the same run, as server NAME);
+#                         repeatable
 #   --no-build            use the binaries as they are
 #   --quick               = --runs 1 --duration 5
 #   --perf                also profile mailwardd (perf record -g) during its
@@ -37,10 +41,11 @@ RUNS=3
 DURATION=10
 THREADS=2
 MAILWARDD=
+EXTRA_MW=()
 BUILD=1
 PERF=0
 
-usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -49,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--duration) DURATION=$2; shift 2 ;;
 	--threads) THREADS=$2; shift 2 ;;
 	--mailwardd) MAILWARDD=$2; shift 2 ;;
+	--extra-mailwardd) EXTRA_MW+=("$2"); shift 2 ;;
 	--no-build) BUILD=0; shift ;;
 	--quick) RUNS=1; DURATION=5; shift ;;
 	--perf) PERF=1; shift ;;
@@ -79,7 +85,7 @@ MD=$RESULTS/authpolicy-$STAMP.md
 KEY=bench-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
 PIDS=()
 rm -rf "$WORK"
-mkdir -p "$WORK/state" "$RESULTS"
+mkdir -p "$WORK" "$RESULTS"
 
 cleanup() {
 	local p
@@ -90,46 +96,64 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-read -r P_TRIVIAL P_MW P_POLICY < <(python3 -c '
-import socket
-ss = [socket.socket() for _ in range(3)]
-for s in ss: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in ss))')
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 
-cat >"$WORK/mailward.conf" <<EOC
+SERVERS=(trivial)
+declare -A PORT PID
+PORT[trivial]=$(free_port)
+"$BENCH/bin/trivial-http" -l "tcp:127.0.0.1:${PORT[trivial]}" 2>"$WORK/trivial.log" &
+PIDS+=($!); PID[trivial]=$!
+
+# start_mailwardd NAME BINARY: its own config, state and ports.
+start_mailwardd() {
+	local name=$1 bin=$2 dir=$WORK/$1
+	mkdir -p "$dir/state"
+	PORT[$name]=$(free_port)
+	cat >"$dir/mailward.conf" <<EOC
 # written by bench/run-authpolicy.sh
 [daemon]
-state_dir = $WORK/state
+state_dir = $dir/state
 user =
 log_level = info
 
 [policy]
-listen = 127.0.0.1:$P_POLICY
+listen = 127.0.0.1:$(free_port)
 
 [authpolicy]
 enabled = yes
-listen = 127.0.0.1:$P_MW
+listen = 127.0.0.1:${PORT[$name]}
 api_key = $KEY
 hash_nonce = bench-nonce
 hash_truncate = 12
 
 [dnsbl]
 enabled = no
-EOC
 
-"$BENCH/bin/trivial-http" -l "tcp:127.0.0.1:$P_TRIVIAL" 2>"$WORK/trivial.log" &
-PIDS+=($!); PID_TRIVIAL=$!
-"$MAILWARDD" -c "$WORK/mailward.conf" -f >"$WORK/mailwardd.log" 2>&1 &
-PIDS+=($!); PID_MW=$!
-for i in $(seq 100); do
-	grep -q ready "$WORK/trivial.log" && grep -q ' ready ' "$WORK/mailwardd.log" && break
-	sleep 0.1
+[dashboard]
+enabled = no
+EOC
+	"$bin" -c "$dir/mailward.conf" -f >"$dir/mailwardd.log" 2>&1 &
+	PIDS+=($!); PID[$name]=$!
+	SERVERS+=("$name")
+	for i in $(seq 100); do
+		grep -q ' ready ' "$dir/mailwardd.log" && return 0
+		sleep 0.1
+	done
+	cat "$dir/mailwardd.log" >&2
+	die "$name ($bin) did not start"
+}
+start_mailwardd mailward "$MAILWARDD"
+for x in "${EXTRA_MW[@]}"; do
+	start_mailwardd "${x%%=*}" "${x#*=}"
 done
-grep -q ' ready ' "$WORK/mailwardd.log" || { cat "$WORK/mailwardd.log" >&2; die "mailwardd did not start"; }
+for i in $(seq 50); do grep -q ready "$WORK/trivial.log" && break; sleep 0.1; done
 
 # Both must answer a Dovecot request with 200 and status 0 before timing.
 BODY='{"device_id":"","login":"alice@bench.example","protocol":"imap","pwhash":"010d","remote":"198.18.0.1","session_id":"x","tls":false}'
-for port in $P_TRIVIAL $P_MW; do
+for name in "${SERVERS[@]}"; do
+	port=${PORT[$name]}
 	got=$(curl -s -H "X-API-Key: $KEY" -d "$BODY" "http://127.0.0.1:$port/?command=allow")
 	[ "$got" = '{"status":0,"msg":""}' ] || die "127.0.0.1:$port answered: $got"
 done
@@ -172,21 +196,22 @@ measure() {
 	[ "$errors" -eq 0 ] || die "$name answered $errors requests with errors (see wrk)"
 }
 
-log "trivial-http on 127.0.0.1:$P_TRIVIAL, mailwardd (pid $PID_MW) on 127.0.0.1:$P_MW"
+log "servers: ${SERVERS[*]}"
 for run in $(seq "$RUNS"); do
 	for c in ${CONNS//,/ }; do
-		measure "$run" trivial "$P_TRIVIAL" "$PID_TRIVIAL" "$c"
-		measure "$run" mailward "$P_MW" "$PID_MW" "$c"
+		for name in "${SERVERS[@]}"; do
+			measure "$run" "$name" "${PORT[$name]}" "${PID[$name]}" "$c"
+		done
 	done
 done
 if [ "$PERF" = 1 ] && [ -f "$WORK/perf.data" ]; then
-	perf report -i "$WORK/perf.data" --no-children --percent-limit 0.7 \
+	perf report -i "$WORK/perf.data" --no-children --sort dso,sym -g none --percent-limit 0.4 \
 	    --stdio 2>/dev/null | grep -v '^$' | head -n 150 \
 	    >"$RESULTS/authpolicy-$STAMP-perf.txt" || true
 	log "profile: $RESULTS/authpolicy-$STAMP-perf.txt"
 fi
-grep -E 'warning|error' "$WORK/mailwardd.log" | head -n 5 >&2 || true
-RSS=$(awk '/VmRSS/ { print $2 }' "/proc/$PID_MW/status")
+grep -E 'warning|error' "$WORK/mailward/mailwardd.log" | head -n 5 >&2 || true
+RSS=$(awk '/VmRSS/ { print $2 }' "/proc/${PID[mailward]}/status")
 
 python3 - "$TSV" "$MD" "$RSS" "$ARGS" <<'PYEOF'
 import csv, statistics, sys
@@ -200,7 +225,11 @@ out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 checks = []
 for c in sorted({int(r["conns"]) for r in rows}):
     med = {}
-    for name in ("trivial", "mailward"):
+    names = []
+    for r in rows:
+        if r["server"] not in names:
+            names.append(r["server"])
+    for name in names:
         rs = [r for r in rows if r["server"] == name and int(r["conns"]) == c]
         rps = [float(r["rps"]) for r in rs]
         med[name] = statistics.median(rps)
@@ -214,17 +243,19 @@ for c in sorted({int(r["conns"]) for r in rows}):
             statistics.median(rps) / statistics.median(tr),
             statistics.median(float(r["cpu_us_per_req"]) for r in rs),
             statistics.median(float(r["steal_pct"]) for r in rs)))
-    pairs = []
-    for run in sorted({r["run"] for r in rows}):
-        t = [float(r["rps"]) for r in rows if r["run"] == run and r["server"] == "trivial" and int(r["conns"]) == c]
-        m = [float(r["rps"]) for r in rows if r["run"] == run and r["server"] == "mailward" and int(r["conns"]) == c]
-        if t and m:
-            pairs.append(m[0] / t[0])
-    ratio = statistics.median(pairs)
-    p99 = statistics.median(int(r["p99_us"]) for r in rows if r["server"] == "mailward" and int(r["conns"]) == c)
-    checks.append("%s  rate c=%d: %.3f x trivial (median of paired runs); target >= 0.60" % ("PASS" if ratio >= 0.60 else "FAIL", c, ratio))
-    if c == 64:
-        checks.append("%s  p99 c=64: %d us; target < 2000 us" % ("PASS" if p99 < 2000 else "FAIL", p99))
+    for name in names[1:]:
+        pairs = []
+        for run in sorted({r["run"] for r in rows}):
+            t = [float(r["rps"]) for r in rows if r["run"] == run and r["server"] == "trivial" and int(r["conns"]) == c]
+            m = [float(r["rps"]) for r in rows if r["run"] == run and r["server"] == name and int(r["conns"]) == c]
+            if t and m:
+                pairs.append(m[0] / t[0])
+        ratio = statistics.median(pairs)
+        p99 = statistics.median(int(r["p99_us"]) for r in rows if r["server"] == name and int(r["conns"]) == c)
+        tp99 = statistics.median(int(r["p99_us"]) for r in rows if r["server"] == "trivial" and int(r["conns"]) == c)
+        checks.append("%s  %s rate c=%d: %.3f x trivial (median of paired runs); target >= 0.60" % ("PASS" if ratio >= 0.60 else "FAIL", name, c, ratio))
+        if c == 64:
+            checks.append("%s  %s p99 c=64: %d us (trivial's: %d us); target < 2000 us" % ("PASS" if p99 < 2000 else "FAIL", name, p99, tp99))
 out.append("")
 out.append("```")
 out.extend(checks)
