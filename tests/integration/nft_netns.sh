@@ -93,12 +93,18 @@ ip netns exec "$NS_D" python3 "$T/net.py" serve "$T/listener.ready" \
 MW_PIDS+=($!)
 wait_for 10 test -e "$T/listener.ready" || { fail "listener started"; exit 1; }
 
-# expect_conn DESC HOST PORT open|timeout
+# expect_conn DESC HOST PORT open|timeout: a connection from the client's
+# namespace (2 s timeout). "open" may take a second try on a loaded
+# machine; a drop must hold on the first.
 expect_conn() {
-	local got
-	got=$(in_c python3 "$T/net.py" probe "$2" "$3")
-	if [ "$got" = "$4" ]; then ok "$1: $2:$3 $got"
-	else fail "$1: $2:$3 want $4, got $got"; fi
+	local got try
+	for try in 1 2 3; do
+		got=$(in_c python3 "$T/net.py" probe "$2" "$3")
+		[ "$got" = "$4" ] || [ "$4" != open ] && break
+	done
+	if [ "$got" = "$4" ] && [ "$try" = 1 ]; then ok "$1: $2:$3 $got"
+	elif [ "$got" = "$4" ]; then ok "$1: $2:$3 $got (try $try)"
+	else fail "$1: $2:$3 want $4, got $got (try $try)"; fi
 }
 # set_has SET ELEMENT: the element is in the kernel's set
 set_has() { in_d nft list set inet mailward "$1" 2>/dev/null | grep -qE "[ {]$2( |,|$)"; }
@@ -235,6 +241,21 @@ printf 'priority = -20\n' >>"$MW_CONF"
 check "cli: reload with another [firewall] priority" mwcli reload
 check "log: the change needs a restart" grep -q 'firewall: \[firewall\] changed; it is read at start only: restart mailwardd' "$MW_DAEMON_LOG"
 check "the chain keeps its priority" bash -c "ip netns exec $NS_D nft list chain inet mailward input | grep -q 'priority filter - 10;'"
+
+# --- the helper gone for good: the daemon says so and runs on ---------------
+mwcli status --json >"$T/status3.json"
+sup=$($MW_HELPER json-get "$T/status3.json" firewall.helper_pid)
+worker=$($MW_HELPER json-get "$T/status3.json" firewall.worker_pid)
+kill -KILL "$sup" "$worker"
+check "log: firewall unavailable, with what still works" wait_for 10 grep -q "firewall unavailable: the helper (pid $sup) exited; banned clients are still refused by the policy answers" "$MW_DAEMON_LOG"
+check "daemon still alive" kill -0 "$MW_DAEMON_PID"
+mwcli status >"$T/status.gone.txt"
+check "mailward status: firewall unavailable" grep -q '^firewall *unavailable: the helper' "$T/status.gone.txt"
+check "cli: ban add still works" mwcli ban add 10.231.$N.2 --for 1h
+answer=$(in_d timeout 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MW_POLICY_PORT &&
+    printf 'request=smtpd_access_policy\nprotocol_state=RCPT\nclient_address=10.231.$N.2\n\n' >&3 &&
+    head -n1 <&3")
+check "the policy answer still refuses the banned client ($answer)" grep -q '^action=REJECT' <<<"$answer"
 stop_mailwardd
 
 # --- not root: disabled, said once, runs on ---------------------------------
