@@ -124,6 +124,31 @@ r_extra=$(comm -23 "$WORK/logscan-rules.bans" "$WORK/truth.bans" | wc -l)
 r_missing=$(comm -13 "$WORK/logscan-rules.bans" "$WORK/truth.bans" | wc -l)
 r_nets=$(grep -c / "$WORK/logscan-rules.out" || true)
 
+# fail2ban's jails on the same log (maxretry 5, findtime 10m, Debian's
+# defaults; one jail per filter, as configured in production)
+f2b_bans() { # FILTER OUT
+	TZ=UTC fail2ban-regex -o '<time> <ip>' "$LOGF" "$1" 2>/dev/null | python3 -c '
+import sys, collections
+ev = collections.defaultdict(list)
+for line in sys.stdin:
+    p = line.split()
+    if len(p) == 2:
+        ev[p[1]].append(float(p[0]))
+for ip, ts in ev.items():
+    ts.sort()
+    if any(ts[j] - ts[j - 4] <= 600 for j in range(4, len(ts))):
+        print(ip)
+' | sort >"$2"
+}
+if [ "$F2B" = 1 ]; then
+	log "fail2ban jails' bans (one more run per filter, not timed)"
+	f2b_bans 'postfix[mode=auth]' "$WORK/f2b-postfix.bans"
+	f2b_bans dovecot "$WORK/f2b-dovecot.bans"
+	sort -u "$WORK/f2b-postfix.bans" "$WORK/f2b-dovecot.bans" >"$WORK/f2b-union.bans"
+	f_extra=$(comm -23 "$WORK/f2b-union.bans" "$WORK/truth.bans" | wc -l)
+	f_missing=$(comm -13 "$WORK/f2b-union.bans" "$WORK/truth.bans" | wc -l)
+fi
+
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 MD=$RESULTS/logscan-$STAMP.md
 {
@@ -147,6 +172,9 @@ MD=$RESULTS/logscan-$STAMP.md
 	echo
 	echo "- mailward logscan --simple --ban-after 5 --window 10m: $(wc -l <"$WORK/logscan.bans") addresses, extra $extra, missing $missing"
 	echo "- mailward logscan, login guard rules with ban_after 5, window 10m: $(wc -l <"$WORK/logscan-rules.bans") addresses, extra $r_extra, missing $r_missing; $r_nets network bans"
+	if [ "$F2B" = 1 ]; then
+		echo "- fail2ban, postfix[mode=auth] and dovecot jails (maxretry 5, findtime 10m), union: $(wc -l <"$WORK/f2b-union.bans") addresses, extra $f_extra, missing $f_missing (postfix jail $(wc -l <"$WORK/f2b-postfix.bans"), dovecot jail $(wc -l <"$WORK/f2b-dovecot.bans"))"
+	fi
 	if [ "$extra" -gt 0 ] || [ "$missing" -gt 0 ]; then
 		echo
 		echo '```'
