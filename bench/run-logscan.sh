@@ -12,6 +12,7 @@
 #    of each run; the median is reported):
 #      mailward logscan --bans-only         (all pattern sets, the login
 #                                           guard's rules, default [login])
+#      mailward logscan --bans-only --simple (one exact window per address)
 #      grep -cE with three failure patterns (the physical reference)
 #      fail2ban-regex with the stock postfix[mode=auth] and dovecot filters
 # 3. lines/s of each, logscan's ratio to fail2ban-regex (each filter alone:
@@ -94,6 +95,7 @@ GREP_RE='SASL [A-Z0-9-]+ authentication failed: |\(auth failed, [0-9]+ attempts|
 for ((round = 0; round < RUNS; round++)); do
 	saved=$RUNS; RUNS=1
 	time_runs "logscan.$round" "$MW" -c "$WORK/empty.conf" logscan --bans-only "$LOGF"
+	time_runs "simple.$round" "$MW" -c "$WORK/empty.conf" logscan --bans-only --simple "$LOGF"
 	time_runs "grep.$round" env LC_ALL=C grep -cE "$GREP_RE" "$LOGF"
 	RUNS=$saved
 done
@@ -110,6 +112,7 @@ med() { # med PREFIX: median over the rounds
 	    sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
 }
 t_ls=$(med logscan)
+t_simple=$(med simple)
 t_grep=$(med grep)
 rate() { echo "$nlines / $1" | bc -l | awk '{printf "%.0f", $1}'; }
 
@@ -156,7 +159,9 @@ MD=$RESULTS/logscan-$STAMP.md
 	echo
 	echo "| tool | time (s) | lines/s | mailward logscan is |"
 	echo "|---|---:|---:|---|"
-	printf '| mailward logscan --bans-only | %.3f | %s | |\n' "$t_ls" "$(rate "$t_ls")"
+	printf '| mailward logscan --bans-only (login guard rules) | %.3f | %s | |\n' "$t_ls" "$(rate "$t_ls")"
+	printf '| mailward logscan --bans-only --simple | %.3f | %s | %.2fx grep'"'"'s time |\n' \
+	    "$t_simple" "$(rate "$t_simple")" "$(echo "$t_simple / $t_grep" | bc -l)"
 	printf '| grep -cE (3 failure patterns) | %.3f | %s | %.2fx grep'"'"'s time |\n' \
 	    "$t_grep" "$(rate "$t_grep")" "$(echo "$t_ls / $t_grep" | bc -l)"
 	if [ "$F2B" = 1 ]; then

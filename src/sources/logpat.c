@@ -221,12 +221,33 @@ logpat_set_names(void)
 }
 
 /* Blocks of 3 bytes: pairs such as "in" or "er" are everywhere in mail
-   logs, triples much less, so the scan moves on by more. */
+   logs, triples much less, so the scan moves on by more. v holds the
+   three bytes, the first in the low bits. */
 static inline unsigned
-wm_hash(const unsigned char *p)
+wm_hash(uint32_t v)
 {
-	return ((unsigned)p[0] << 10 ^ (unsigned)p[1] << 5 ^ (unsigned)p[2]) &
-	    (WM_HASH_SIZE - 1);
+	return (unsigned)((v * 2654435761u) >> (32 - WM_HASH_BITS));
+}
+
+static inline uint32_t
+wm_block(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16;
+}
+
+/* The block ending at t[i] (i >= 3): one unaligned load where the byte
+   order allows. */
+static inline uint32_t
+wm_block_at(const unsigned char *t, size_t i)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t w;
+
+	memcpy(&w, t + i - 3, sizeof(w));
+	return w >> 8;
+#else
+	return wm_block(t + i - 2);
+#endif
 }
 
 static size_t
@@ -248,7 +269,7 @@ wm_build(struct logpat *lp)
 	for (size_t i = 0; i < lp->nanchors; i++)
 		if (lp->anchors[i].len < m)
 			m = lp->anchors[i].len;
-	MW_ASSERT(m >= 3 && m < 255);
+	MW_ASSERT(m >= 4 && m < 255);	/* wm_block_at reads t[i - 3] */
 	lp->wm_m = m;
 	memset(lp->wm_shift, (int)(m - 2), sizeof(lp->wm_shift));
 	memset(lp->wm_tail, 0, sizeof(lp->wm_tail));
@@ -256,13 +277,13 @@ wm_build(struct logpat *lp)
 		const unsigned char *p = (const unsigned char *)lp->anchors[i].text;
 
 		for (size_t j = 2; j < m; j++) {
-			unsigned h = wm_hash(p + j - 2);
+			unsigned h = wm_hash(wm_block(p + j - 2));
 			size_t shift = m - 1 - j;
 
 			if (shift < lp->wm_shift[h])
 				lp->wm_shift[h] = (uint8_t)shift;
 		}
-		lp->wm_tail[wm_hash(p + m - 3)] |= 1ull << i;
+		lp->wm_tail[wm_hash(wm_block(p + m - 3))] |= 1ull << i;
 	}
 }
 
@@ -278,7 +299,7 @@ wm_scan(const struct logpat *lp, const char *buf, size_t len, size_t from,
 	uint64_t found = 0;
 
 	while (i < len) {
-		unsigned h = wm_hash(t + i - 2);
+		unsigned h = wm_hash(wm_block_at(t, i));
 		size_t s = lp->wm_shift[h];
 
 		if (s != 0) {
