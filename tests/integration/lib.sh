@@ -651,22 +651,24 @@ wait_reports() {
 }
 
 # expect_login DESC imap|pop3 SRC USER PASSWORD WANT [MIN_MS [MAX_MS]]:
+# (each answer is also appended to $T/logins.txt)
 # one login from source address SRC through the test Dovecot
 # ($MW_IMAP_PORT / $MW_POP3_PORT). WANT: ok (logged in), failed (wrong
-# password: Dovecot's own refusal), refused (mailward's answer: the reject
-# text). The time from connect to answer must be within [MIN_MS, MAX_MS]
+# password: Dovecot's own "Authentication failed."), refused (any other
+# NO: mailward's reject_text). The time from connect to answer must be within [MIN_MS, MAX_MS]
 # when given; it is left in LOGIN_MS.
 expect_login() {
 	local desc=$1 proto=$2 src=$3 user=$4 pw=$5 want=$6 min=${7:-0} max=${8:-} port out got
 	[ "$proto" = imap ] && port=$MW_IMAP_PORT || port=$MW_POP3_PORT
 	out=$($MW_HELPER "$proto-login" "$src" "$port" "$user" "$pw")
+	printf '%s\n' "$out" >>"$T/logins.txt"
 	MW_LOGINS=$((MW_LOGINS + 1))
 	LOGIN_MS=${out%% *}
 	got=${out#* }
 	case $want in
 	ok) [[ $got == OK ]] ;;
-	failed) [[ $got == NO* && $got != *"Login refused"* ]] ;;
-	refused) [[ $got == NO* && $got == *"Login refused"* ]] ;;
+	failed) [[ $got == NO* && $got == *"Authentication failed."* ]] ;;
+	refused) [[ $got == NO* && $got != *"Authentication failed."* ]] ;;
 	esac
 	local rc=$?
 	if [ "$rc" -eq 0 ] && [ "$LOGIN_MS" -ge "$min" ] &&

@@ -154,6 +154,24 @@ else
 	fail "mailwardd logged the possible takeover of dave@test.example"
 fi
 
+# --- SIGHUP/reload: a new reject_text is used at once ---------------------
+sed -i 's/^\[authpolicy\]$/[authpolicy]\nreject_text = Blocked by mailward-test (%s)./' "$MW_CONF"
+check "cli: reload with a new [authpolicy] reject_text" mwcli reload
+expect_login "spraying $S after the reload: the new text with the reason" \
+    imap $S u2@test.example u2-pw refused
+if [[ $(tail -n1 "$T/logins.txt") == *"Blocked by mailward-test (banned $S (login): password spraying"* ]]; then
+	ok "the refusal carries the new reject_text with the reason"
+else
+	fail "the refusal carries the new reject_text with the reason: $(tail -n1 "$T/logins.txt")"
+fi
+mwcli status >"$T/status.txt"
+if grep -qE '^authpolicy +connections [0-9]+, .*allow_checks [1-9][0-9]*, reports [1-9]' "$T/status.txt"; then
+	ok "mailward status shows the authpolicy listener: $(grep '^authpolicy' "$T/status.txt" | cut -c1-100)..."
+else
+	fail "mailward status shows the authpolicy listener"
+	sed 's/^/     | /' "$T/status.txt"
+fi
+
 # --- the password never reaches mailward's log or store ------------------
 if grep -qE 'alice-pw|dave-pw|wrong-[0-9]|"pwhash"' "$MW_DAEMON_LOG" "$MW_STATE"/mailward.db* 2>/dev/null; then
 	fail "no password or password hash in mailwardd's log or store"
