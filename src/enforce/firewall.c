@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 
 #define FW_ALLOW_CHECK_MS	1000	/* allow list compared with the sets */
 #define FW_REAP_WAIT_MS		3000	/* helper's time to exit at shutdown */
+#define FW_TRIM_AFTER		10000	/* bans in a load: trim the heap after it */
 
 struct fw_msg {
 	size_t		 len;
@@ -44,6 +46,7 @@ struct fw_change {
 struct firewall {
 	struct firewall_status	 st;
 	uint64_t		 cfg_fp;	/* [firewall] as started */
+	bool			 trim_when_sent;	/* after a large load */
 	char			 reason[320];
 	char			 last_error[HELPER_MSG_MAX_ERROR + 1];
 	char			 table[CFG_MAX_FW_TABLE + 8];
@@ -184,6 +187,11 @@ fw_on_write(evutil_socket_t fd, short what, void *arg)
 	}
 	fw->out_head = fw->out_n = 0;
 	event_del(fw->ev_write);
+	if (fw->trim_when_sent) {
+		/* a full load queued tens of MB: give them back */
+		fw->trim_when_sent = false;
+		(void)malloc_trim(0);
+	}
 }
 
 static void
@@ -287,6 +295,7 @@ fw_resync(struct firewall *fw)
 	fw->st.elements = bans[0].n + bans[1].n;
 	fw->st.allow_elements = allow.n;
 	fw->allow_fp = allow.fp;
+	fw->trim_when_sent = bans[0].n + bans[1].n > FW_TRIM_AFTER;
 	log_info("firewall: loading %zu bans (%zu addresses, %zu networks) and "
 	    "%zu allow entries into table %s", bans[0].n + bans[1].n, bans[0].n,
 	    bans[1].n, allow.n, fw->table);

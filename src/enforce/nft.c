@@ -14,6 +14,7 @@
 
 #define NFT_MAX_ERROR	400	/* bytes of an nft error kept for the daemon */
 #define NFT_MAX_PER_CMD	2048	/* elements per "add element" command */
+#define NFT_KEEP_BATCH	(1024 * 1024)	/* bytes of text buffer kept between transactions */
 
 struct enforce_nft {
 	struct enforce_nft_cfg	 cfg;
@@ -215,6 +216,11 @@ enforce_nft_table_exists(struct enforce_nft *n)
 void
 enforce_nft_begin(struct enforce_nft *n)
 {
+	/* A full load leaves tens of MB of text: give them back. */
+	if (n->batch.cap > NFT_KEEP_BATCH) {
+		mw_buf_deinit(&n->batch);
+		mw_buf_init(&n->batch, NULL, ENFORCE_NFT_MAX_BATCH);
+	}
 	mw_buf_reset(&n->batch);
 	n->open_set = NULL;
 	n->nelems = 0;
