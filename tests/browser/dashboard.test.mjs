@@ -245,6 +245,8 @@ await step('explain', async () => {
 	const text = await dlg.innerText();
 	expect(/REJECT/.test(text) && /Bans: matched/.test(text), 'explain shows the verdict and the matching ban step',
 	    text.replace(/\s+/g, ' ').slice(0, 200));
+	expect(/Login guard/.test(text) && /failed login/.test(text), 'and the login guard\'s view of the address',
+	    text.replace(/\s+/g, ' ').slice(-200));
 	await page.keyboard.press('Escape');
 	await dlg.waitFor({ state: 'detached' });
 	ok('Escape closes the explanation');
@@ -350,6 +352,12 @@ await step('the live event feed', async () => {
 	await row.first().waitFor({ timeout: 10000 });
 	ok('a refusal appears in the feed without reloading');
 	note(`policy request to its row in the live feed: ${Date.now() - t0} ms`);
+	await row.first().locator('button').click();
+	const dlg = page.locator('dialog[open]');
+	await dlg.locator('.explain').waitFor();
+	expect(/Deny list: matched/.test(await dlg.innerText()), 'an event\'s address opens its explanation (deny list matched)');
+	await page.keyboard.press('Escape');
+	await dlg.waitFor({ state: 'detached' });
 	await page.selectOption('#ev-verdict', 'BAN');
 	expect(await page.locator('#ev-rows tr', { hasText: '198.51.100.99' }).count() === 0,
 	    'the verdict filter hides the refusal');

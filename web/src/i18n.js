@@ -126,6 +126,9 @@ const en = {
 	'explain.score': 'score {s} / threshold {t}',
 	'explain.check': 'Explain an address',
 	'explain.checkSubmit': 'Explain',
+	'explain.login': 'Login guard',
+	'explain.loginText': '{f} failed login(s) for {a} account(s) in the last {w}; network {n}: {nf} failure(s).',
+	'explain.escalation': 'Banned {b} time(s) by the login guard (level {l}).',
 
 	'lists.title': 'Allow / deny lists',
 	'lists.allow': 'Allow list',
@@ -397,6 +400,9 @@ const ja = {
 	'explain.score': 'スコア {s} / しきい値 {t}',
 	'explain.check': 'アドレスの判定を確認',
 	'explain.checkSubmit': '確認',
+	'explain.login': 'ログイン監視',
+	'explain.loginText': '直近 {w} のログイン失敗 {f} 回（アカウント {a} 件）。ネットワーク {n} 全体では {nf} 回。',
+	'explain.escalation': 'ログイン監視によるブロック {b} 回（段階 {l}）。',
 
 	'lists.title': '許可リスト / 拒否リスト',
 	'lists.allow': '許可リスト',

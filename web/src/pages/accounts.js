@@ -5,7 +5,7 @@
 import { h, replace } from '../dom.js';
 import { t, fmtTime, hasKey, fmtDuration } from '../i18n.js';
 import { get, post, qs } from '../api.js';
-import { pageHeader, showError, flash, section } from './common.js';
+import { pageHeader, showError, flash, section, every } from './common.js';
 import { openDialog } from './bans.js';
 import { dataTable } from '../table.js';
 
@@ -141,6 +141,6 @@ export function mount(main) {
 
 	loadAlerts();
 	loadAccounts();
-	const timer = setInterval(() => { loadAlerts(); loadAccounts(); }, 30000);
-	return () => { alive = false; clearInterval(timer); };
+	const stop = every(30000, () => { loadAlerts(); loadAccounts(); });
+	return () => { alive = false; stop(); };
 }

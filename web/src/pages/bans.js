@@ -3,9 +3,9 @@
 // (POST /api/v1/bans); explain any address (GET /api/v1/check?address=).
 
 import { h, replace, field, id } from '../dom.js';
-import { t, fmtTime, fmtNum } from '../i18n.js';
+import { t, fmtTime, fmtNum, fmtDuration } from '../i18n.js';
 import { get, post, del, qs } from '../api.js';
-import { pageHeader, showError, flash, sourceLabel, verdictBadge, section } from './common.js';
+import { pageHeader, showError, flash, sourceLabel, verdictBadge, section, every } from './common.js';
 import { dataTable } from '../table.js';
 import { isValidNet } from '../ip.js';
 
@@ -40,7 +40,12 @@ export function explainView(r) {
 		h('dt', {}, t('explain.decidedBy')), h('dd', {}, r.decided_by || '—'),
 		r.status ? [h('dt', {}, t('explain.reply')), h('dd', {}, h('code', {}, `${r.status} ${r.text || ''}`))] : null,
 		r.reason ? [h('dt', {}, t('explain.reason')), h('dd', {}, r.reason)] : null),
-	    h('h3', {}, t('explain.steps')), h('ol', { class: 'steps' }, steps));
+	    h('h3', {}, t('explain.steps')), h('ol', { class: 'steps' }, steps),
+	    r.login ? [h('h3', {}, t('explain.login')), h('p', { class: 'explain-login' },
+		t('explain.loginText', { f: r.login.failures ?? 0, a: r.login.accounts ?? 0,
+		    w: fmtDuration(r.login.window ?? 0), n: r.login.network || '—', nf: r.login.network_failures ?? 0 }),
+		r.login.escalation ? [' ', t('explain.escalation', { b: r.login.escalation.bans ?? 0, l: r.login.escalation.level ?? 0 })] : null)]
+		: null);
 }
 
 /* A modal <dialog> (Esc closes it, focus returns to the opener). */
@@ -195,6 +200,6 @@ export function mount(main) {
 	}
 
 	load();
-	const timer = setInterval(load, 30000);
-	return () => { alive = false; clearInterval(timer); };
+	const stop = every(30000, load);
+	return () => { alive = false; stop(); };
 }

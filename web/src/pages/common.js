@@ -38,3 +38,11 @@ export function section(titleKey, ...children) {
 	return h('section', { class: 'card', 'aria-labelledby': hid },
 	    h('h2', { id: hid }, t(titleKey)), ...children);
 }
+
+/* Runs fn every ms while the page is visible (a hidden tab does not poll,
+   so it does not keep its session alive past the idle timeout). Returns
+   the function that stops it. */
+export function every(ms, fn) {
+	const id = setInterval(() => { if (!document.hidden) fn(); }, ms);
+	return () => clearInterval(id);
+}

@@ -7,6 +7,7 @@ import { h, replace, field } from '../dom.js';
 import { t, fmtTime, fmtNum } from '../i18n.js';
 import { get, qs } from '../api.js';
 import { pageHeader, showError, verdictBadge, section } from './common.js';
+import { explain } from './bans.js';
 
 const MAX_ROWS = 500;
 const VERDICTS = ['REJECT', 'DEFER', 'DUNNO', 'WARN', 'BAN', 'UNBAN', 'ALLOW_ADD', 'ALLOW_DEL',
@@ -67,7 +68,9 @@ export function mount(main) {
 	function row(e) {
 		return h('tr', { 'data-verdict': e.verdict },
 		    h('td', { 'data-label': t('ev.time') }, h('time', {}, fmtTime(e.time_ms, true))),
-		    h('td', { class: 'mono', 'data-label': t('ev.address') }, e.address || ''),
+		    h('td', { class: 'mono', 'data-label': t('ev.address') }, e.address
+			? h('button', { type: 'button', class: 'link mono', 'aria-label': `${t('bans.explain')}: ${e.address}`,
+			    onclick: () => explain(e.address) }, e.address) : ''),
 		    h('td', { 'data-label': t('ev.listener') }, e.listener || ''),
 		    h('td', { 'data-label': t('ev.verdict') }, verdictBadge(e.verdict)),
 		    h('td', { class: 'wrap', 'data-label': t('ev.reason') }, e.reason || ''),

@@ -6,7 +6,7 @@
 import { h, replace, field } from '../dom.js';
 import { t, fmtTime, fmtNum } from '../i18n.js';
 import { get, post, del, qs } from '../api.js';
-import { pageHeader, showError, flash, section } from './common.js';
+import { pageHeader, showError, flash, section, every } from './common.js';
 import { dataTable } from '../table.js';
 import { isValidNet, parseNet, contains } from '../ip.js';
 
@@ -148,6 +148,6 @@ export function mount(main) {
 	}
 
 	load();
-	const timer = setInterval(load, 30000);
-	return () => { alive = false; clearInterval(timer); };
+	const stop = every(30000, load);
+	return () => { alive = false; stop(); };
 }

@@ -5,7 +5,7 @@ import uPlot from 'uplot';
 import { h, replace, id } from '../dom.js';
 import { t, fmtNum, getLang, fmtDuration, fmtTime } from '../i18n.js';
 import { get, qs } from '../api.js';
-import { pageHeader, showError, section } from './common.js';
+import { pageHeader, showError, section, every } from './common.js';
 
 const RANGES = ['hour', 'day', 'week'];
 // the API's names for them (GET /api/v1/stats?range=)
@@ -75,7 +75,7 @@ function topTable(titleKey, rows, keyName, emptyKey) {
 }
 
 export function mount(main) {
-	let plot = null, timer = null, alive = true;
+	let plot = null, alive = true;
 	const status = h('div', { class: 'status-line', id: 'ov-status' });
 	const cards = h('div', { class: 'cards', id: 'ov-cards' });
 	const chartBox = h('div', { class: 'chart', id: 'ov-chart', role: 'img', 'aria-label': t('ov.chartLabel') });
@@ -170,10 +170,10 @@ export function mount(main) {
 	const onResize = () => { if (plot) plot.setSize({ width: Math.max(280, chartBox.clientWidth), height: chartBox.clientWidth < 500 ? 220 : 300 }); };
 	window.addEventListener('resize', onResize);
 	load(false);
-	timer = setInterval(() => load(false), 30000);
+	const stop = every(30000, () => load(false));
 	return () => {
 		alive = false;
-		clearInterval(timer);
+		stop();
 		window.removeEventListener('resize', onResize);
 		if (plot) plot.destroy();
 	};
