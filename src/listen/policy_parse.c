@@ -3,10 +3,12 @@
  * formatter; see policy_parse.h. One pass over the bytes, 64 at a time:
  * LFs, '=' and control characters become bit masks (mw_slice_classify64,
  * SSE2), and each line is then a few bit operations, whatever its
- * length. Limits are
- * checked on each line before it is kept, in the order the errors are
- * reported; the request as a whole is validated at its empty line. Names
- * are told apart by length, then compared once.
+ * length. Limits are checked on each line before it is kept, in the
+ * order the errors are reported; the request as a whole is validated at
+ * its empty line. Kept names are found with a perfect hash and compared
+ * once.
+ * UNSAFE: raw memory (offsets into the caller's buffer, word loads of
+ * names); every access is bounded by len or by a line already found.
  */
 #include "listen/policy_parse.h"
 
