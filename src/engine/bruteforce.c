@@ -723,8 +723,6 @@ bf_report_failure(struct bf *bf, const struct bf_attempt *at,
 				 ntext[MW_CIDR_STRLEN];
 
 	bf_network_of(bf, &at->addr, &net);
-	bf_window_text(c->window_s, win, sizeof(win));
-	bf_svc(at, svc, sizeof(svc));
 	if (has_account) {
 		uint64_t key = bf_pair_key(at->account, &at->addr);
 
@@ -788,6 +786,17 @@ bf_report_failure(struct bf *bf, const struct bf_attempt *at,
 	}
 	if (r->known && c->trust_known)
 		return;	/* the user's own network: never banned */
+	/* Reasons are formatted only when a rule fires: this runs for every
+	   failure (logscan replays millions). */
+	if (r->addr_failures < c->ban_after &&
+	    (acct == NULL || r->pair_failures < c->account_address_ban_after) &&
+	    common_accounts < c->spray_password_accounts &&
+	    r->addr_accounts < c->spray_accounts &&
+	    r->net_failures < c->network_ban_after &&
+	    r->net_accounts < c->spray_network_accounts)
+		return;
+	bf_window_text(c->window_s, win, sizeof(win));
+	bf_svc(at, svc, sizeof(svc));
 
 	/* Address rules, most telling reason last. */
 	if (r->addr_failures >= c->ban_after) {
