@@ -65,7 +65,7 @@ static const struct logpat_rule_def rule_defs[] = {
 	   passdb(user,rip[,<session>]): reason. The user name may hold
 	   anything, so the last "(...,addr): reason" wins. */
 	{ "dovecot-passdb", LOGPAT_SET_DOVECOT, "",
-	  { "unknown user", "assword mismatch", "_authenticate() failed",
+	  { ": unknown user", "assword mismatch", "_authenticate() failed",
 	    "invalid credentials" },
 	  "\\b(?:pam|passwd-file|sql|ldap|shadow|passwd|checkpassword|bsdauth"
 	  "|vpopmail|lua|oauth2|static|imap|dict)\\((?<user>.*)," HOST
@@ -73,7 +73,7 @@ static const struct logpat_rule_def rule_defs[] = {
 	  "|invalid credentials|pam_authenticate\\(\\) failed: )" },
 	/* Dovecot 2.4: auth(user,rip,mech)<session>: passdb: reason */
 	{ "dovecot-passdb", LOGPAT_SET_DOVECOT, "",
-	  { "unknown user", "assword mismatch" },
+	  { ": unknown user", "assword mismatch" },
 	  "\\bauth\\((?<user>.*)," HOST ",(?:sasl:)?[\\w-]+\\)"
 	  "(?:<(?<session>[^>]*)>)?: (?:Info: )?[\\w-]+: "
 	  "(?:unknown user|Password mismatch)" },
@@ -130,7 +130,7 @@ static const struct logpat_rule_def rule_defs[] = {
 	  "\\[LOGIN_ERROR\\] (?<user>.*) from " HOST
 	  ": Unknown user or password incorrect" },
 	{ "openwebmail", LOGPAT_SET_WEBMAIL, "webmail",
-	  { "login error -", "userinfo error -" },
+	  { " - login error -", " - userinfo error -" },
 	  " - \\[\\d+\\] \\(" HOST "\\) (?<user>\\S*) - (?:login|userinfo) error -" },
 	{ "groupoffice", LOGPAT_SET_WEBMAIL, "webmail", { "LOGIN FAILED for user" },
 	  "LOGIN FAILED for user: \"(?<user>.*)\" from IP: " HOST "\\s*$" },
