@@ -79,6 +79,7 @@ setup(void **state)
 	    "[dnsbl]\nenabled = no\n[lists]\ndeny = 198.51.100.0/24\n"
 	    "[authpolicy]\nenabled = yes\nlisten =\nunix_socket = %s\n"
 	    "unix_socket_mode = 0600\napi_key = t3st-key\nmax_connections = 2\n"
+	    "timeout = 1s\n"
 	    "reject_text = no: %%s\n"
 	    "[login]\ntarpit_after = 2\ntarpit_delay = 3s\nban_after = 3\n"
 	    "alert_new_network = no\n", f->dir, f->sock_path);
@@ -392,6 +393,35 @@ test_keepalive_and_limit(void **state)
 	assert_int_equal(s.over_limit, 1);
 }
 
+/* An idle keep-alive connection is closed after [authpolicy] timeout and
+   no longer counted. */
+static void
+test_idle_timeout(void **state)
+{
+	struct fixture		*f = *state;
+	struct authpolicy_stats	 s;
+	int			 a = conn_open(f);
+	char			*got = NULL, c;
+	bool			 closed;
+	time_t			 start = time(NULL);
+
+	assert_int_equal(conn_request(f, a, "POST", "/?command=allow", KEY,
+	    BODY("192.0.2.10", "dan", ""), &got, &closed), 200);
+	free(got);
+	authpolicy_server_get_stats(f->ap, &s);
+	assert_int_equal(s.connections, 1);
+	while (time(NULL) - start < 5) {
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		if (recv(a, &c, 1, MSG_DONTWAIT) == 0)
+			break;
+		usleep(2000);
+	}
+	assert_true(time(NULL) - start < 5);	/* closed by the server */
+	authpolicy_server_get_stats(f->ap, &s);
+	assert_int_equal(s.connections, 0);
+	close(a);
+}
+
 int
 main(void)
 {
@@ -400,6 +430,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_keepalive_and_limit, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_idle_timeout, setup,
 		    teardown),
 	};
 
