@@ -715,6 +715,76 @@ test_policy_io_idle(void **state)
 	close(busy);
 }
 
+/* Builds a request of exactly size bytes (final empty line included):
+   deny-listed client, padded with an ignored attribute in lines of at
+   most POLICY_MAX_LINE bytes. */
+static char *
+big_request(size_t size)
+{
+	static const char	 head[] = "request=smtpd_access_policy\n"
+	    "client_address=198.51.100.99\n";
+	char			*buf = malloc(size + 1);
+	size_t			 off = sizeof(head) - 1, left;
+
+	assert_non_null(buf);
+	memcpy(buf, head, off);
+	left = size - off - 1;	/* the final LF */
+	while (left > 0) {
+		/* "x=" value LF, at most 4096 bytes before the LF */
+		size_t n = left > 4097 ? 4097 : left;
+
+		if (left - n > 0 && left - n < 4)
+			n -= 4;
+		memcpy(buf + off, "x=", 2);
+		memset(buf + off + 2, 'a', n - 3);
+		buf[off + n - 1] = '\n';
+		off += n;
+		left -= n;
+	}
+	buf[off++] = '\n';
+	assert_int_equal(off, size);
+	return buf;
+}
+
+/* The largest request (32 KiB) over the socket: the input buffer grows
+   for it and the connection then serves small requests as before; one
+   byte more is refused. */
+static void
+test_policy_io_big_request(void **state)
+{
+	struct fixture		*f = *state;
+	char			*req = big_request(32768), *over = big_request(32769);
+	char			 buf[512];
+	bool			 closed;
+	struct policy_stats	 s;
+	int			 fd = client_connect(f);
+
+	client_send(f, fd, req, 32768);
+	client_recv(f, fd, buf, sizeof(buf), sizeof(DENY_REPLY("198.51.100.99")) - 1,
+	    5, &closed);
+	assert_string_equal(buf, DENY_REPLY("198.51.100.99"));
+	assert_false(closed);
+	client_send(f, fd, REQ("198.51.100.5"), sizeof(REQ("198.51.100.5")) - 1);
+	client_recv(f, fd, buf, sizeof(buf), sizeof(DENY_REPLY("198.51.100.5")) - 1,
+	    5, &closed);
+	assert_string_equal(buf, DENY_REPLY("198.51.100.5"));
+	close(fd);
+
+	fd = client_connect(f);
+	client_send(f, fd, over, 32769);
+	client_recv(f, fd, buf, sizeof(buf), 0, 5, &closed);
+	assert_true(closed);
+	assert_string_equal(buf, MALFORMED);
+	assert_non_null(strstr(f->warnings[0], "malformed request: request "
+	    "larger than 32768 bytes; closing"));
+	policy_server_get_stats(f->ps, &s);
+	assert_int_equal(s.requests, 2);
+	assert_int_equal(s.malformed, 1);
+	close(fd);
+	free(req);
+	free(over);
+}
+
 static void
 test_policy_io_limit(void **state)
 {
@@ -919,6 +989,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_io_idle,
 		    setup_idle, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_io_big_request,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_io_limit,
 		    setup_limit2, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_io_reload,
