@@ -74,18 +74,24 @@ cat "$LOGF" >/dev/null	# page cache
 log "$nlines lines, $(du -m "$LOGF" | cut -f1) MB"
 
 # time_runs NAME CMD...: RUNS wall-clock times (s), median in $median
-declare -A MEDIAN
+declare -A MEDIAN CPU
+# time_runs NAME CMD...: RUNS runs; median wall clock (s) in MEDIAN[NAME],
+# median CPU time (user + system, s, from /usr/bin/time) in CPU[NAME]:
+# CPU time hardly depends on what else runs on the machine, wall time does.
 time_runs() {
 	local name=$1; shift
-	local ts=() t0 t1
+	local ts=() cs=() t0 t1 out=$WORK/out-${name// /_}
 	for ((i = 0; i < RUNS; i++)); do
 		t0=$(date +%s.%N)
-		"$@" >"$WORK/out-${name// /_}" 2>&1 || die "$name failed: $(tail -3 "$WORK/out-${name// /_}")"
+		/usr/bin/time -f '%U %S' -o "$out.time" "$@" >"$out" 2>&1 ||
+		    die "$name failed: $(tail -3 "$out")"
 		t1=$(date +%s.%N)
 		ts+=("$(echo "$t1 - $t0" | bc -l)")
+		cs+=("$(awk '{print $1 + $2}' "$out.time")")
 	done
 	MEDIAN[$name]=$(printf '%s\n' "${ts[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-	log "$name: runs ${ts[*]} -> median ${MEDIAN[$name]} s"
+	CPU[$name]=$(printf '%s\n' "${cs[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+	log "$name: wall ${ts[*]} -> median ${MEDIAN[$name]} s; cpu median ${CPU[$name]} s"
 }
 
 GREP_RE='SASL [A-Z0-9-]+ authentication failed: |\(auth failed, [0-9]+ attempts|: (unknown user|Password mismatch)$'
@@ -107,13 +113,17 @@ if [ "$F2B" = 1 ]; then
 	time_runs "f2b-dovecot" fail2ban-regex "$LOGF" dovecot
 	RUNS=$saved
 fi
-med() { # med PREFIX: median over the rounds
-	for ((r = 0; r < RUNS; r++)); do echo "${MEDIAN[$1.$r]}"; done |
-	    sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+med() { # med PREFIX [CPU]: median over the rounds
+	for ((r = 0; r < RUNS; r++)); do
+		if [ -n "${2:-}" ]; then echo "${CPU[$1.$r]}"; else echo "${MEDIAN[$1.$r]}"; fi
+	done | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
 }
 t_ls=$(med logscan)
 t_simple=$(med simple)
 t_grep=$(med grep)
+c_ls=$(med logscan cpu)
+c_simple=$(med simple cpu)
+c_grep=$(med grep cpu)
 rate() { echo "$nlines / $1" | bc -l | awk '{printf "%.0f", $1}'; }
 
 grep -v '^#' "$TRUTH" | cut -f1 | sort >"$WORK/truth.bans"
@@ -157,19 +167,23 @@ MD=$RESULTS/logscan-$STAMP.md
 {
 	echo "### Log scan, $nlines lines ($(du -m "$LOGF" | cut -f1) MB), median of $RUNS runs, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo
-	echo "| tool | time (s) | lines/s | mailward logscan is |"
-	echo "|---|---:|---:|---|"
-	printf '| mailward logscan --bans-only (login guard rules) | %.3f | %s | |\n' "$t_ls" "$(rate "$t_ls")"
-	printf '| mailward logscan --bans-only --simple | %.3f | %s | %.2fx grep'"'"'s time |\n' \
-	    "$t_simple" "$(rate "$t_simple")" "$(echo "$t_simple / $t_grep" | bc -l)"
-	printf '| grep -cE (3 failure patterns) | %.3f | %s | %.2fx grep'"'"'s time |\n' \
-	    "$t_grep" "$(rate "$t_grep")" "$(echo "$t_ls / $t_grep" | bc -l)"
+	echo "| tool | wall (s) | lines/s | CPU (s) | mailward logscan (login guard rules) is |"
+	echo "|---|---:|---:|---:|---|"
+	printf '| mailward logscan --bans-only (login guard rules) | %.3f | %s | %.3f | |\n' \
+	    "$t_ls" "$(rate "$t_ls")" "$c_ls"
+	printf '| mailward logscan --bans-only --simple | %.3f | %s | %.3f | (--simple: %.2fx grep wall, %.2fx CPU) |\n' \
+	    "$t_simple" "$(rate "$t_simple")" "$c_simple" "$(echo "$t_simple / $t_grep" | bc -l)" \
+	    "$(echo "$c_simple / $c_grep" | bc -l)"
+	printf '| grep -cE (3 failure patterns) | %.3f | %s | %.3f | %.2fx grep wall, %.2fx CPU |\n' \
+	    "$t_grep" "$(rate "$t_grep")" "$c_grep" "$(echo "$t_ls / $t_grep" | bc -l)" \
+	    "$(echo "$c_ls / $c_grep" | bc -l)"
 	if [ "$F2B" = 1 ]; then
 		for f in postfix dovecot; do
-			t=${MEDIAN[f2b-$f]}
-			printf '| fail2ban-regex %s | %.2f | %s | %.0fx faster |\n' \
+			t=${MEDIAN[f2b-$f]} c=${CPU[f2b-$f]}
+			printf '| fail2ban-regex %s | %.2f | %s | %.2f | %.0fx faster (wall), %.0fx less CPU |\n' \
 			    "$([ $f = postfix ] && echo 'postfix[mode=auth]' || echo dovecot)" \
-			    "$t" "$(rate "$t")" "$(echo "$t / $t_ls" | bc -l)"
+			    "$t" "$(rate "$t")" "$c" "$(echo "$t / $t_ls" | bc -l)" \
+			    "$(echo "$c / $c_ls" | bc -l)"
 		done
 	fi
 	echo
