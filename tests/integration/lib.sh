@@ -465,6 +465,7 @@ EOF
 # $T/dovecot, only on 127.0.0.1) with a passwd-file of test users.
 #   MW_DOVECOT_USERS   "user:password" words (default: none)
 #   MW_IMAP_PORT, MW_POP3_PORT   serve IMAP / POP3 there when set
+#   MW_DOVECOT_IPV6=1  also on [::1] (same ports)
 #   MW_DOVECOT_SASL=1  the SASL socket private/auth in the test Postfix's
 #                      queue directory (call before start_postfix)
 #   MW_DOVECOT_POLICY  a file !include'd at the end (the auth policy
@@ -474,7 +475,8 @@ EOF
 start_dovecot() {
 	command -v dovecot >/dev/null || skip_all "dovecot not installed (scripts/install-deps.sh test)"
 	[ "$(id -u)" = 0 ] || skip_all "Dovecot needs root to start (run: sudo scripts/test.sh)"
-	local d=$T/dovecot q=$T/postfix/queue/private u protocols=none
+	local d=$T/dovecot q=$T/postfix/queue/private u protocols=none addr=127.0.0.1
+	[ "${MW_DOVECOT_IPV6:-0}" = 1 ] && addr="127.0.0.1, ::1"
 	mkdir -p "$d/run" "$d/state" "$d/mail"
 	chown nobody:nogroup "$d/mail"
 	: >"$d/users"
@@ -491,7 +493,7 @@ base_dir = $d/run
 state_dir = $d/state
 log_path = $d/dovecot.log
 protocols = $protocols
-listen = 127.0.0.1
+listen = $addr
 ssl = no
 default_internal_user = dovecot
 default_login_user = dovenull
@@ -515,7 +517,7 @@ service anvil {
 }
 service imap-login {
   inet_listener imap {
-    address = 127.0.0.1
+    address = $addr
     port = ${MW_IMAP_PORT:-0}
   }
   inet_listener imaps {
@@ -524,7 +526,7 @@ service imap-login {
 }
 service pop3-login {
   inet_listener pop3 {
-    address = 127.0.0.1
+    address = $addr
     port = ${MW_POP3_PORT:-0}
   }
   inet_listener pop3s {

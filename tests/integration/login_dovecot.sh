@@ -58,6 +58,9 @@ MW_DOVECOT_USERS="alice@test.example:alice-pw bob@test.example:bob-pw
 carol@test.example:carol-pw dave@test.example:dave-pw u1@test.example:u1-pw
 u2@test.example:u2-pw u3@test.example:u3-pw"
 MW_DOVECOT_POLICY=$T/95-mailward.conf
+IPV6=0
+python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' 2>/dev/null && IPV6=1
+MW_DOVECOT_IPV6=$IPV6
 start_dovecot
 
 # --- 0. Dovecot talks to mailward -------------------------------------
@@ -67,6 +70,22 @@ if grep -q 'authpolicy\[127.0.0.1:[0-9]*\]: imap login "alice@test.example" from
 	ok "mailward logged the allowed IMAP login of alice from 127.0.0.9"
 else
 	fail "mailward logged the allowed IMAP login of alice from 127.0.0.9"
+fi
+
+# --- IPv6: a ban on ::1 refuses its logins, and is lifted -----------------
+if [ "$IPV6" = 1 ]; then
+	expect_login "alice from ::1" imap ::1 alice@test.example alice-pw ok
+	check "cli: ban add ::1" mwcli ban add ::1 --reason "ipv6 test"
+	expect_login "alice from banned ::1: refused" imap ::1 alice@test.example alice-pw refused
+	if grep -q 'authpolicy\[.*\]: imap login "alice@test.example" from ::1: refused (banned ::1 (manual): ipv6 test)' "$MW_DAEMON_LOG"; then
+		ok "mailward refused alice from ::1 for the manual ban"
+	else
+		fail "mailward refused alice from ::1 for the manual ban"
+	fi
+	check "cli: ban del ::1" mwcli ban del ::1
+	expect_login "alice from ::1 after ban del" pop3 ::1 alice@test.example alice-pw ok
+else
+	note "no IPv6 loopback here: the ::1 checks are skipped"
 fi
 
 # --- 1. one address guessing one password ------------------------------

@@ -29,7 +29,8 @@
                                         USER+PASS attempts, each on a new
                                         connection from source address SRC
                                         (127.x.y.z, so the server sees that
-                                        client address) to 127.0.0.1:PORT;
+                                        client address; or ::1) to
+                                        127.0.0.1:PORT (::1 for ::1);
                                         one line each: "<ms> OK", "<ms> NO
                                         <server text>" or "<ms> ERR <error>"
                                         (ms = connect to answer)
@@ -170,9 +171,10 @@ def text_of(e):
 
 def login(kind, src, port, user, password):
     start = time.monotonic()
+    host = "::1" if ":" in src else "127.0.0.1"
     try:
         if kind == "imap":
-            c = SourceIMAP(loopback(src), "127.0.0.1", port, 60)
+            c = SourceIMAP(loopback(src), host, port, 60)
             try:
                 c.login(user, password)
                 result = "OK"
@@ -183,7 +185,7 @@ def login(kind, src, port, user, password):
             except (OSError, imaplib.IMAP4.error):
                 pass
         else:
-            c = SourcePOP3(loopback(src), "127.0.0.1", port, 60)
+            c = SourcePOP3(loopback(src), host, port, 60)
             try:
                 c.user(user)
                 c.pass_(password)
