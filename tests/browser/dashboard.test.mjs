@@ -300,6 +300,24 @@ await step('block by hand', async () => {
 	const got = policy('203.0.113.5');
 	expect(/^REJECT|^5\d\d/.test(got), 'an address in the blocked network is refused', got);
 });
+await step('block by hand for a duration of one\'s own', async () => {
+	await page.fill('#ban-address', '203.0.113.192/27');
+	await page.selectOption('#ban-duration', 'custom');
+	expect(await page.evaluate(() => document.activeElement.id) === 'ban-duration-custom',
+	    '"Other…" shows the duration field and moves the focus there');
+	await page.fill('#ban-duration-custom', 'a week');
+	await page.click('#ban-add-form button[type=submit]');
+	await page.waitForFunction(() => /a week/.test(document.querySelector('#ban-add-msg')?.textContent || ''));
+	ok('a duration the daemon could not read is refused in the page');
+	await page.fill('#ban-duration-custom', '36h');
+	await page.click('#ban-add-form button[type=submit]');
+	await page.locator('tr[data-key="203.0.113.192/27"]').waitFor();
+	const b = (cliJson('ban', 'list').bans || []).find((x) => x.address === '203.0.113.192/27');
+	const left = b ? b.expires - Math.floor(Date.now() / 1000) : -1;
+	expect(left > 35 * 3600 && left <= 36 * 3600, 'the ban expires in 36 h', left);
+	await page.selectOption('#ban-duration', '1d');
+});
+
 await step('bans page at phone width', async () => {
 	await shoot(page, 'bans-en-1280');
 	await page.setViewportSize({ width: 375, height: 812 });

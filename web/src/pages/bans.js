@@ -119,8 +119,13 @@ export function mount(main) {
 	// block by hand
 	const addAddr = h('input', { id: 'ban-address', name: 'address', required: true,
 		autocomplete: 'off', spellcheck: 'false', inputmode: 'text' });
-	const addDur = h('select', { id: 'ban-duration', name: 'duration' },
-	    DURATIONS.map((d) => h('option', { value: d, selected: d === '1d' }, t('bans.dur.' + d))));
+	const customDur = h('input', { id: 'ban-duration-custom', name: 'duration-custom', autocomplete: 'off',
+		spellcheck: 'false', placeholder: '90m', hidden: true });
+	const addDur = h('select', { id: 'ban-duration', name: 'duration', onchange: () => {
+		customDur.hidden = addDur.value !== 'custom';
+		if (!customDur.hidden) customDur.focus();
+	} }, DURATIONS.map((d) => h('option', { value: d, selected: d === '1d' }, t('bans.dur.' + d))),
+	    h('option', { value: 'custom' }, t('bans.dur.custom')));
 	const addReason = h('input', { id: 'ban-reason', name: 'reason', maxlength: '512', autocomplete: 'off' });
 	const addMsg = h('div', { class: 'form-msg', id: 'ban-add-msg' });
 	const addForm = h('form', { class: 'inline-form', id: 'ban-add-form', novalidate: true,
@@ -134,7 +139,20 @@ export function mount(main) {
 				return;
 			}
 			addAddr.removeAttribute('aria-invalid');
-			const body = { address: a, duration: addDur.value };
+			let duration = addDur.value;
+			if (duration === 'custom') {
+				duration = customDur.value.trim();
+				// 90s, 15m, 2h, 7d, 1w or seconds; the daemon checks the range
+				if (!/^\d{1,9}[smhdw]?$/.test(duration)) {
+					customDur.setAttribute('aria-invalid', 'true');
+					flash(addMsg, 'error', t('bans.invalidDuration', { d: duration }));
+					customDur.focus();
+					return;
+				}
+				customDur.removeAttribute('aria-invalid');
+				if (/^\d+$/.test(duration)) duration = Number(duration);
+			}
+			const body = { address: a, duration };
 			if (addReason.value.trim()) body.reason = addReason.value.trim();
 			try {
 				const r = await post('/api/v1/bans', body);
@@ -148,7 +166,8 @@ export function mount(main) {
 		},
 	},
 	field(t('bans.addAddress'), addAddr, t('bans.addressHelp')),
-	field(t('bans.addDuration'), addDur),
+	h('div', { class: 'field' }, h('label', { for: 'ban-duration' }, t('bans.addDuration')), addDur,
+	    h('label', { for: 'ban-duration-custom', class: 'sr-only' }, t('bans.dur.customLabel')), customDur),
 	field(t('bans.addReason'), addReason),
 	h('div', { class: 'field field-button' }, h('button', { type: 'submit', class: 'primary' }, t('bans.addSubmit'))),
 	addMsg);
