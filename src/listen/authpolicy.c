@@ -297,9 +297,10 @@ authpolicy_handle(struct authpolicy_server *ap, struct evhttp_request *req)
 	}
 	explicit_bzero(o.pwhash, sizeof(o.pwhash));
 	explicit_bzero(r.pwhash, sizeof(r.pwhash));
-	ap->stats.verdicts[v.kind]++;
-	if (cmd == AUTHPOLICY_CMD_ALLOW)
+	if (cmd == AUTHPOLICY_CMD_ALLOW) {
+		ap->stats.verdicts[v.kind]++;
 		authpolicy_log_verdict(ap, req, &r, &v);
+	}
 	len = authpolicy_reply_format(&v, v.kind == AUTH_VERDICT_REJECT ?
 	    authpolicy_reject_text(ap, v.reason) : NULL, reply, sizeof(reply));
 	authpolicy_send(ap, req, 200, "OK", reply, len);

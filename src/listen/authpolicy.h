@@ -49,7 +49,7 @@ struct authpolicy_stats {
 	uint64_t	 allow_checks;		/* command=allow */
 	uint64_t	 reports;		/* command=report */
 	uint64_t	 policy_rejects;	/* reports of logins we refused */
-	uint64_t	 verdicts[3];		/* answers by enum auth_verdict_kind */
+	uint64_t	 verdicts[3];		/* allow answers by enum auth_verdict_kind */
 	uint64_t	 malformed;		/* 400, 405 */
 	uint64_t	 unauthorized;		/* 401 */
 	uint64_t	 over_limit;		/* 503: over max_connections */

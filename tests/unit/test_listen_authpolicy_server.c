@@ -275,7 +275,7 @@ test_dovecot_requests(void **state)
 	assert_int_equal(s.allow_checks, 6);
 	assert_int_equal(s.reports, 4);
 	assert_int_equal(s.policy_rejects, 1);
-	assert_int_equal(s.verdicts[AUTH_VERDICT_ALLOW], 6);
+	assert_int_equal(s.verdicts[AUTH_VERDICT_ALLOW], 2);
 	assert_int_equal(s.verdicts[AUTH_VERDICT_TARPIT], 2);
 	assert_int_equal(s.verdicts[AUTH_VERDICT_REJECT], 2);
 	assert_int_equal(s.malformed + s.unauthorized + s.fail_open, 0);
