@@ -47,6 +47,10 @@ struct firewall {
 	struct firewall_status	 st;
 	uint64_t		 cfg_fp;	/* [firewall] as started */
 	bool			 trim_when_sent;	/* after a large load */
+	bool			 resync_pending;	/* a full reload at the next flush */
+	struct mw_cidr		*nets;		/* network bans (few), any order */
+	size_t			 nnets, nets_cap;
+	size_t			 nested;	/* networks left out of the sets */
 	char			 reason[320];
 	char			 last_error[HELPER_MSG_MAX_ERROR + 1];
 	char			 table[CFG_MAX_FW_TABLE + 8];
@@ -270,6 +274,63 @@ fw_collect_allow_list(struct firewall *fw, struct fw_elems *l)
 	l->fp ^= l->n;
 }
 
+/*
+ * Network bans share an interval set, where the kernel refuses a network
+ * inside another one (and with it the whole transaction). A reload keeps
+ * the outer network and leaves the inner ones out (the outer drops their
+ * clients); when a network ban later ends while some were left out, the
+ * sets are reloaded. A new network overlapping another one also goes in
+ * through a reload. The daemon keeps the list of network bans for that.
+ */
+static bool
+fw_nets_overlap(const struct mw_cidr *a, const struct mw_cidr *b)
+{
+	if (mw_cidr_is_v4(a) != mw_cidr_is_v4(b))
+		return false;	/* different sets */
+	return a->bits <= b->bits ? mw_cidr_contains(a, &b->addr) :
+	    mw_cidr_contains(b, &a->addr);
+}
+
+static void
+fw_nets_add(struct firewall *fw, const struct mw_cidr *net)
+{
+	if (fw->nnets == fw->nets_cap) {
+		fw->nets_cap = fw->nets_cap == 0 ? 64 : mw_mul_size(fw->nets_cap, 2);
+		fw->nets = mw_realloc(fw->nets, mw_mul_size(fw->nets_cap,
+		    sizeof(*fw->nets)));
+	}
+	fw->nets[fw->nnets++] = *net;
+}
+
+/* nets in address order (engine_ban_walk's): drops those inside the last
+   kept network of their family (only that one can contain them). */
+static void
+fw_drop_nested(struct firewall *fw, struct fw_elems *nets)
+{
+	const struct mw_cidr	*last[2] = { NULL, NULL };
+	size_t			 kept = 0;
+
+	fw->nnets = 0;
+	fw->nested = 0;
+	for (size_t i = 0; i < nets->n; i++) {
+		const struct mw_cidr	*c = &nets->v[i].net;
+		int			 f = mw_cidr_is_v4(c) ? 0 : 1;
+
+		fw_nets_add(fw, c);
+		if (last[f] != NULL && mw_cidr_contains(last[f], &c->addr)) {
+			fw->nested++;
+			continue;
+		}
+		nets->v[kept] = nets->v[i];
+		last[f] = &nets->v[kept].net;
+		kept++;
+	}
+	nets->n = kept;
+	if (fw->nested > 0)
+		log_info("firewall: %zu banned networks lie inside other banned "
+		    "networks: the outer ones drop their clients", fw->nested);
+}
+
 /* One transaction: flush everything, load every active ban and allow
    entry. Changes not yet sent are covered by it. */
 static void
@@ -282,7 +343,9 @@ fw_resync(struct firewall *fw)
 	fw->npend = 0;
 	fw_queue_clear(fw);
 	fw->tag_head = fw->ntags = 0;
+	fw->resync_pending = false;
 	engine_ban_walk(fw->engine, fw_collect_ban, bans);
+	fw_drop_nested(fw, &bans[1]);
 	fw_collect_allow_list(fw, &allow);
 	fw_queue_simple(fw, HELPER_MSG_BEGIN, fw->worker_pid);
 	fw_queue_simple(fw, HELPER_MSG_FLUSH, HELPER_FLUSH_BANS |
@@ -292,7 +355,7 @@ fw_resync(struct firewall *fw)
 	fw_queue_elems(fw, HELPER_MSG_LOAD, allow.v, allow.n);
 	fw_queue_simple(fw, HELPER_MSG_END, 0);
 	fw_push_tag(fw, FW_TAG_RESYNC, started, bans[0].n + bans[1].n + allow.n);
-	fw->st.elements = bans[0].n + bans[1].n;
+	fw->st.elements = bans[0].n + bans[1].n + fw->nested;
 	fw->st.allow_elements = allow.n;
 	fw->allow_fp = allow.fp;
 	fw->trim_when_sent = bans[0].n + bans[1].n > FW_TRIM_AFTER;
@@ -315,10 +378,16 @@ fw_on_flush(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (fw->npend == 0 || fw->st.state != FIREWALL_RUNNING) {
+	if (fw->st.state != FIREWALL_RUNNING) {
 		fw->npend = 0;
 		return;
 	}
+	if (fw->resync_pending) {
+		fw_resync(fw);
+		return;
+	}
+	if (fw->npend == 0)
+		return;
 	fw_queue_simple(fw, HELPER_MSG_BEGIN, fw->worker_pid);
 	while (i < fw->npend) {
 		size_t j = i;
@@ -339,6 +408,31 @@ fw_on_flush(evutil_socket_t fd, short what, void *arg)
 	fw_kick(fw);
 }
 
+/* Keeps fw->nets in step; true when the change needs a full reload. */
+static bool
+fw_net_needs_reload(struct firewall *fw, enum engine_ban_change what,
+    const struct mw_cidr *net)
+{
+	size_t	i;
+	bool	overlap = false;
+
+	for (i = 0; i < fw->nnets; i++)
+		if (fw->nets[i].bits == net->bits &&
+		    memcmp(&fw->nets[i].addr, &net->addr, sizeof(net->addr)) == 0)
+			break;
+	if (what == ENGINE_BAN_REMOVED) {
+		if (i < fw->nnets)
+			fw->nets[i] = fw->nets[--fw->nnets];
+		return fw->nested > 0;	/* one left out may be uncovered now */
+	}
+	if (i < fw->nnets)		/* a refresh */
+		return fw->nested > 0;	/* it may be one left out */
+	for (size_t k = 0; k < fw->nnets && !overlap; k++)
+		overlap = fw_nets_overlap(&fw->nets[k], net);
+	fw_nets_add(fw, net);
+	return overlap;
+}
+
 static void
 fw_on_ban(void *ctx, enum engine_ban_change what, const struct store_ban *b)
 {
@@ -347,6 +441,13 @@ fw_on_ban(void *ctx, enum engine_ban_change what, const struct store_ban *b)
 
 	if (fw->st.state != FIREWALL_RUNNING)
 		return;		/* the resync after HELLO will have it */
+	if (!mw_cidr_is_host(&b->net) && fw_net_needs_reload(fw, what, &b->net)) {
+		if (!fw->resync_pending) {
+			fw->resync_pending = true;
+			event_active(fw->ev_flush, EV_TIMEOUT, 0);
+		}
+		return;
+	}
 	if (what == ENGINE_BAN_ADDED) {
 		if (!fw_ban_elem(b, (int64_t)time(NULL), &e))
 			return;
@@ -679,6 +780,7 @@ firewall_free(struct firewall **fwp)
 	fw_reap(fw, FW_REAP_WAIT_MS);
 	free(fw->out);
 	free(fw->pend);
+	free(fw->nets);
 	free(fw->tags);
 	free(fw->rbuf);
 	free(fw->wbuf);

@@ -178,13 +178,16 @@ test_firewall_follows_the_engine(void **state)
 	ban(&f, "203.0.113.9", 3600);
 	ban(&f, "2001:db8::bad", 0);
 	ban(&f, "198.51.100.0/24", 600);
+	ban(&f, "10.0.0.0/8", 600);
+	ban(&f, "10.1.0.0/16", 3600);	/* inside the /8: left out */
 	fw = firewall_start(f.cfg, 0, 0, LOG_TARGET_STDERR, LOG_LEVEL_WARN);
 	firewall_attach(fw, f.base, f.e);
 	run_until(&f, fw, 1, 1);
 	firewall_get_status(fw, &s);
 	assert_int_equal(s.resyncs, 1);
-	assert_int_equal(s.last_resync_elements, 4);
-	assert_int_equal(s.elements, 3);
+	assert_int_equal(s.last_resync_elements, 5);
+	assert_int_equal(s.elements, 5);
+	assert_int_equal(s.transaction_errors, 0);
 	assert_int_equal(s.worker_starts, 1);
 	assert_true(s.helper_pid > 0 && s.worker_pid > 0);
 	assert_string_equal(s.table, "inet mwfwtest");
@@ -192,6 +195,8 @@ test_firewall_follows_the_engine(void **state)
 	assert_true(set_has("ban6", "2001:db8::bad"));
 	assert_false(set_has("ban6", "2001:db8::bad timeout"));	/* permanent */
 	assert_true(set_has("bannet4", "198.51.100.0/24 timeout"));
+	assert_true(set_has("bannet4", "10.0.0.0/8 timeout"));
+	assert_false(set_has("bannet4", "10.1.0.0/16"));
 	assert_true(set_has("allow4", "192.0.2.0/24"));
 
 	/* 100 bans and an unban in one loop turn: one transaction */
@@ -205,14 +210,14 @@ test_firewall_follows_the_engine(void **state)
 	firewall_get_status(fw, &s);
 	assert_int_equal(s.transactions, 2);
 	assert_int_equal(s.transaction_errors, 0);
-	assert_int_equal(s.elements, 3 + 100 - 1);
+	assert_int_equal(s.elements, 5 + 100 - 1);
 	assert_true(set_has("ban4", "10.7.0.100 timeout"));
 	assert_false(set_has("ban4", "203.0.113.9"));
 	/* a refresh is no new element */
 	ban(&f, "10.7.0.1", 7200);
 	run_until(&f, fw, 3, 1);
 	firewall_get_status(fw, &s);
-	assert_int_equal(s.elements, 102);
+	assert_int_equal(s.elements, 104);
 	assert_true(set_has("ban4", "10.7.0.1 timeout 2h"));
 
 	/* the allow sets follow the allow list (checked every second) */
@@ -221,6 +226,25 @@ test_firewall_follows_the_engine(void **state)
 	    &error), 0);
 	run_until(&f, fw, 4, 2);
 	assert_true(set_has("allow6", "2001:db8:1::/48"));
+
+	/* a network around a banned network: the sets are reloaded (a
+	   plain add would make the kernel refuse the transaction) */
+	ban(&f, "198.51.0.0/16", 600);
+	run_until(&f, fw, 5, 2);
+	firewall_get_status(fw, &s);
+	assert_int_equal(s.resyncs, 2);
+	assert_true(set_has("bannet4", "198.51.0.0/16"));
+	assert_false(set_has("bannet4", "198.51.100.0/24"));
+	/* the outer network lifted: the inner one goes in */
+	assert_int_equal(mw_cidr_parse("10.0.0.0/8", &net, NULL, &error), 0);
+	assert_int_equal(engine_ban_del(f.e, &net, &error), 1);
+	run_until(&f, fw, 6, 2);
+	firewall_get_status(fw, &s);
+	assert_int_equal(s.resyncs, 3);
+	assert_true(set_has("bannet4", "10.1.0.0/16 timeout"));
+	assert_false(set_has("bannet4", "10.0.0.0/8"));
+	assert_int_equal(s.transaction_errors, 0);
+	assert_int_equal(s.elements_failed, 0);
 
 	firewall_free(&fw);
 	assert_null(fw);

@@ -161,13 +161,16 @@ test_nft_table_and_elements(void **state)
 	enforce_nft_begin(n);
 	e = elem("203.0.113.9", HELPER_SET_BAN, 100);
 	assert_int_equal(enforce_nft_elem(n, ENFORCE_NFT_SET, &e), 0);
+	e = elem("198.51.100.0/24", HELPER_SET_BAN, 7200);	/* a network too */
+	assert_int_equal(enforce_nft_elem(n, ENFORCE_NFT_SET, &e), 0);
 	e = elem("2001:db8::bad", HELPER_SET_BAN, 0);
 	assert_int_equal(enforce_nft_elem(n, ENFORCE_NFT_DEL, &e), 0);
 	e = elem("203.0.113.200", HELPER_SET_BAN, 0);
 	assert_int_equal(enforce_nft_elem(n, ENFORCE_NFT_DEL, &e), 0);
 	assert_int_equal(enforce_nft_commit(n, &applied, &failed, &error), 0);
-	assert_int_equal(applied, 3);
+	assert_int_equal(applied, 4);
 	assert_true(set_has(n, "ban4", "203.0.113.9 timeout 1m40s"));
+	assert_true(set_has(n, "bannet4", "198.51.100.0/24 timeout 2h"));
 	assert_false(set_has(n, "ban6", "2001:db8::bad"));
 	assert_false(set_has(n, "ban4", "203.0.113.200"));
 
