@@ -64,7 +64,7 @@ MW_DOVECOT_IPV6=$IPV6
 start_dovecot
 
 # --- 0. Dovecot talks to mailward -------------------------------------
-expect_login "alice, right password, 127.0.0.9" imap 127.0.0.9 alice@test.example alice-pw ok 0 1500
+expect_login "alice, right password, 127.0.0.9" imap 127.0.0.9 alice@test.example alice-pw ok 0 1800
 check "mailward answered Dovecot's allow checks" authpolicy_stat_ge allow_checks 1
 if grep -q 'authpolicy\[127.0.0.1:[0-9]*\]: imap login "alice@test.example" from 127.0.0.9: allowed' "$MW_DAEMON_LOG"; then
 	ok "mailward logged the allowed IMAP login of alice from 127.0.0.9"
@@ -89,9 +89,11 @@ else
 fi
 
 # --- 1. one address guessing one password ------------------------------
+# "at once" is under 1.8 s (Dovecot itself takes about 0.5 s to answer a
+# failure here), a tarpit adds tarpit_delay = 2 s on top.
 A=127.0.0.10
-expect_login "wrong password 1 from $A: answered at once" imap $A alice@test.example wrong-1 failed 0 1500
-expect_login "wrong password 2 from $A: answered at once" imap $A alice@test.example wrong-2 failed 0 1500
+expect_login "wrong password 1 from $A: answered at once" imap $A alice@test.example wrong-1 failed 0 1800
+expect_login "wrong password 2 from $A: answered at once" imap $A alice@test.example wrong-2 failed 0 1800
 expect_login "wrong password 3 from $A: tarpitted 2 s" imap $A alice@test.example wrong-3 failed 1900 6000
 note "tarpit measured: $LOGIN_MS ms for a 2 s tarpit_delay"
 expect_login "wrong password 4 from $A: tarpitted" imap $A alice@test.example wrong-4 failed 1900 6000
@@ -103,8 +105,8 @@ else
 	fail "$A banned by the login guard (source login)"
 	sed 's/^/     | /' "$T/bans.json" | head -n 5
 fi
-expect_login "right password from banned $A (IMAP): refused" imap $A alice@test.example alice-pw refused 0 1500
-expect_login "right password from banned $A (POP3): refused" pop3 $A alice@test.example alice-pw refused 0 1500
+expect_login "right password from banned $A (IMAP): refused" imap $A alice@test.example alice-pw refused 0 1800
+expect_login "right password from banned $A (POP3): refused" pop3 $A alice@test.example alice-pw refused 0 1800
 if grep -q "policy(alice@test.example,$A,.*Authentication failure due to policy server refusal: Login refused" "$T/dovecot/dovecot.log"; then
 	ok "Dovecot logged the refusal of alice from $A as a policy server refusal"
 else
@@ -115,9 +117,9 @@ if grep -q "authpolicy\[.*\]: imap login \"alice@test.example\" from $A: refused
 else
 	fail "mailward logged the refusal with the ban as the reason"
 fi
-expect_login "right password from another address 127.0.0.11" imap 127.0.0.11 alice@test.example alice-pw ok 0 1500
+expect_login "right password from another address 127.0.0.11" imap 127.0.0.11 alice@test.example alice-pw ok 0 1800
 check "cli: ban del $A" mwcli ban del $A
-expect_login "right password from $A after ban del" imap $A alice@test.example alice-pw ok 0 1500
+expect_login "right password from $A after ban del" imap $A alice@test.example alice-pw ok 0 1800
 
 # --- 2. spraying: one address, many accounts ---------------------------
 S=127.0.0.20
