@@ -25,6 +25,14 @@ mw_window_slot(uint32_t window_s, unsigned parts)
 	return s == 0 ? 1 : s;
 }
 
+uint32_t
+mw_window_cover_slot(uint32_t window_s, unsigned parts)
+{
+	/* The newest bucket is partly in the future, so only parts - 1
+	   whole buckets are guaranteed to lie in the past. */
+	return mw_window_slot(window_s, parts > 1 ? parts - 1 : 1);
+}
+
 /* Moves the head to idx, clearing the buckets in between. */
 static void
 window_advance(struct mw_window *w, uint32_t idx)

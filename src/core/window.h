@@ -42,8 +42,16 @@ struct mw_distinct {
 };
 
 /* Seconds per bucket for a window of window_s seconds split in parts
-   (MW_WINDOW_SLOTS or MW_DISTINCT_GENS); at least 1. */
+   (MW_WINDOW_SLOTS or MW_DISTINCT_GENS); at least 1. The sum then covers
+   between (parts - 1) and parts buckets: up to one bucket LESS than
+   window_s. */
 uint32_t mw_window_slot(uint32_t window_s, unsigned parts);
+/* Seconds per bucket such that the sum never covers less than window_s:
+   an event at most window_s old is always counted, one MW_WINDOW_SLOTS
+   buckets old (less than window_s + slot + parts seconds) never is. Detectors use this one, so that "5 failures
+   in 10 minutes" spread evenly over 10 minutes is never missed (it errs
+   by at most one bucket towards counting). */
+uint32_t mw_window_cover_slot(uint32_t window_s, unsigned parts);
 
 /* Adds k events at now. False when now is older than the oldest bucket
    (nothing counted). */

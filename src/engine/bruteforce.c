@@ -497,8 +497,8 @@ bf_apply_config(struct bf *bf, const struct bf_config *c)
 	bf->c = *c;
 	if (bf->c.window_s == 0)
 		bf->c.window_s = 1;
-	bf->slot_s = mw_window_slot(bf->c.window_s, MW_WINDOW_SLOTS);
-	bf->gen_s = mw_window_slot(bf->c.window_s, MW_DISTINCT_GENS);
+	bf->slot_s = mw_window_cover_slot(bf->c.window_s, MW_WINDOW_SLOTS);
+	bf->gen_s = mw_window_cover_slot(bf->c.window_s, MW_DISTINCT_GENS);
 	bf->addrs.max = c->max_addresses < 16 ? 16 : c->max_addresses;
 	bf->nets.max = c->max_networks < 16 ? 16 : c->max_networks;
 	bf->pairs.max = c->max_pairs < 16 ? 16 : c->max_pairs;

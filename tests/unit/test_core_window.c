@@ -139,12 +139,45 @@ test_hash_seeds(void **state)
 	assert_int_equal(mw_window_slot(601, 8), 76);
 }
 
+/* The detectors' slot: an event at most window_s old is always in the
+   sum, one more than window_s + slot old never is, for every phase of
+   the buckets and several window lengths (an evenly spread "5 failures
+   in 10 minutes" must not be missed). */
+static void
+test_window_cover_slot(void **state)
+{
+	static const uint32_t windows[] = { 1, 7, 60, 599, 600, 601, 3600 };
+
+	(void)state;
+	assert_int_equal(mw_window_cover_slot(600, MW_WINDOW_SLOTS), 86);
+	assert_int_equal(mw_window_cover_slot(0, MW_WINDOW_SLOTS), 1);
+	for (size_t k = 0; k < sizeof(windows) / sizeof(windows[0]); k++) {
+		uint32_t win = windows[k];
+		uint32_t slot = mw_window_cover_slot(win, MW_WINDOW_SLOTS);
+
+		for (int64_t t = T0; t < T0 + 2 * (int64_t)slot + 3; t++) {
+			struct mw_window w = { 0 };
+
+			assert_true(mw_window_add(&w, slot, t, 1));
+			/* age 0 .. win: counted */
+			assert_int_equal(mw_window_sum(&w, slot, t), 1);
+			assert_int_equal(mw_window_sum(&w, slot, t + win), 1);
+			/* MW_WINDOW_SLOTS buckets old (< win + slot + 8
+			   s): gone */
+			assert_true(MW_WINDOW_SLOTS * slot < win + slot + 8);
+			assert_int_equal(mw_window_sum(&w, slot,
+			    t + MW_WINDOW_SLOTS * slot), 0);
+		}
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_window_slides),
 		cmocka_unit_test(test_window_each_bucket),
+		cmocka_unit_test(test_window_cover_slot),
 		cmocka_unit_test(test_window_late_and_saturation),
 		cmocka_unit_test(test_distinct_small_exact),
 		cmocka_unit_test(test_distinct_many),
