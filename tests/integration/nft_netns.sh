@@ -8,6 +8,7 @@
 #   - unban: it connects again; an allow-list entry wins over a ban
 #   - kill -9 and start again: the table is reloaded from the store in
 #     one transaction (the ban is back; a stray element is gone)
+#   - a ban made by the login guard (auth failures in a mail log) too
 #   - a ban with --for 3s ends in the kernel too
 #   - the helper's worker killed: respawned, sets reloaded
 #   - mailward status shows the firewall; started as non-root, the daemon
@@ -129,7 +130,19 @@ start_ns_daemon() {
 
 MW_DAEMON_USER=nobody
 MW_POLICY_PORT=10045	# inside the namespace: nothing else listens there
-mw_write_config "$T/mailward.conf" "[firewall]
+mkdir -p "$T/log" && chmod 755 "$T/log"
+MAILLOG=$T/log/mail.log
+: >"$MAILLOG" && chmod 644 "$MAILLOG"
+mw_write_config "$T/mailward.conf" "[login]
+ban_after = 5
+tarpit_after = 3
+network_ban_after = 1000
+[logwatch]
+enabled = yes
+files = $MAILLOG
+poll_interval = 200ms
+
+[firewall]
 enabled = yes"
 chmod 755 "$T"
 start_ns_daemon
@@ -179,6 +192,18 @@ check "network in set bannet4" wait_for 5 set_has bannet4 "10.231.$N.0/30"
 expect_conn "banned network" "$ADDR_D" "$MAIL_PORT" timeout
 check "cli: ban del 10.231.$N.0/30" mwcli ban del "10.231.$N.0/30"
 expect_conn "network unbanned" "$ADDR_D" "$MAIL_PORT" open
+
+# --- a ban by the login guard (failures in the mail log) --------------------
+for i in 1 2 3 4 5; do
+	printf '%s mx postfix/submission/smtpd[%d]: warning: unknown[%s]: SASL LOGIN authentication failed: UGFzc3dvcmQ6\n' \
+	    "$(LC_ALL=C date '+%b %e %H:%M:%S')" $((RANDOM + 100)) "$ADDR_C" >>"$MAILLOG"
+done
+check "login guard: 5 SMTP AUTH failures in the log ban $ADDR_C in the kernel" wait_for 10 set_has ban4 "$ADDR_C"
+mwcli ban list --json >"$T/bans.login.json"
+check "the ban's source is logwatch" test "$($MW_HELPER json-find "$T/bans.login.json" address "$ADDR_C" source)" = logwatch
+expect_conn "banned by the login guard" "$ADDR_D" "$MAIL_PORT" timeout
+check "cli: ban del $ADDR_C" mwcli ban del "$ADDR_C"
+check "element $ADDR_C left set ban4" wait_for 5 set_lacks ban4 "$ADDR_C"
 
 # --- restart: the sets come back from the store ----------------------------
 check "cli: ban add $ADDR_C --permanent" mwcli ban add "$ADDR_C" --permanent
