@@ -151,6 +151,8 @@ helper_commit(int fd, struct helper_state *s)
 	return 0;
 }
 
+/* 0, -1 for a message out of place (*error_r), -2 when the answer could
+   not be sent (errno). */
 static int
 helper_apply(int fd, struct helper_state *s, const struct helper_msg *m,
     const char **error_r)
@@ -176,8 +178,7 @@ helper_apply(int fd, struct helper_state *s, const struct helper_msg *m,
 		if (!s->in_batch)
 			return *error_r = "END outside a transaction", -1;
 		s->in_batch = false;
-		return helper_commit(fd, s) < 0 ? (*error_r = "send failed",
-		    -1) : 0;
+		return helper_commit(fd, s) < 0 ? -2 : 0;
 	case HELPER_MSG_FLUSH:
 		if (!s->in_batch)
 			enforce_nft_begin(s->nft);
@@ -199,8 +200,19 @@ helper_apply(int fd, struct helper_state *s, const struct helper_msg *m,
 		return *error_r = "message type the daemon never sends", -1;
 	}
 	if (!s->in_batch && helper_commit(fd, s) < 0)
-		return *error_r = "send failed", -1;
+		return -2;
 	return 0;
+}
+
+/* A send that failed: the daemon gone (EOF: exit for good, or the
+   supervisor would respawn workers for nobody) or another error. */
+static int
+helper_send_failed(void)
+{
+	if (errno == EPIPE || errno == ECONNRESET || errno == ENOTCONN)
+		return HELPER_EXIT_EOF;
+	log_error_errno("helper: writing to mailwardd");
+	return HELPER_EXIT_IO;
 }
 
 int
@@ -211,7 +223,7 @@ helper_serve(int fd, const struct enforce_nft_cfg *cfg)
 	uint8_t			*buf = mw_malloc(HELPER_MSG_MAX + 1);
 	uint8_t			 hello[HELPER_MSG_HDR + 4];
 	const char		*error;
-	int			 rc;
+	int			 rc, ret = 0;
 
 	s.pid = (uint32_t)getpid();
 	s.nft = enforce_nft_new(cfg);
@@ -223,7 +235,7 @@ helper_serve(int fd, const struct enforce_nft_cfg *cfg)
 	}
 	if (helper_send(fd, hello, helper_msg_encode(hello, sizeof(hello),
 	    HELPER_MSG_HELLO, (uint32_t)getpid())) < 0) {
-		rc = HELPER_EXIT_IO;
+		rc = helper_send_failed();
 		goto out;
 	}
 	for (;;) {
@@ -253,10 +265,14 @@ helper_serve(int fd, const struct enforce_nft_cfg *cfg)
 			break;
 		}
 		if (helper_msg_decode(buf, (size_t)n, m, &error) < 0 ||
-		    helper_apply(fd, &s, m, &error) < 0) {
+		    (ret = helper_apply(fd, &s, m, &error)) == -1) {
 			log_error("helper: malformed message from mailwardd "
 			    "(%zd bytes): %s; exiting (fail closed)", n, error);
 			rc = HELPER_EXIT_PROTOCOL;
+			break;
+		}
+		if (ret == -2) {
+			rc = helper_send_failed();
 			break;
 		}
 	}
@@ -289,10 +305,15 @@ helper_supervise(int fd, const struct helper_spawn_args *args)
 	(void)signal(SIGHUP, SIG_IGN);
 	(void)signal(SIGPIPE, SIG_IGN);
 	while (!helper_stop) {
-		time_t	 started = time(NULL);
-		pid_t	 pid = fork(), w;
-		int	 status = 0;
+		struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+		time_t		 started = time(NULL);
+		pid_t		 pid, w;
+		int		 status = 0;
 
+		/* The daemon gone while we waited: nobody to serve. */
+		if (poll(&pfd, 1, 0) > 0 && (pfd.revents & POLLHUP) != 0)
+			_exit(HELPER_EXIT_EOF);
+		pid = fork();
 		if (pid < 0) {
 			log_error_errno("helper: fork");
 		} else if (pid == 0) {

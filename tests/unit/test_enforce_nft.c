@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -341,6 +342,39 @@ test_helper_serve(void **state)
 	enforce_nft_free(&n);
 }
 
+/* The supervisor (helper_spawn): a killed worker is replaced (a new
+   HELLO with another pid); the daemon gone while it waits to respawn:
+   it exits instead of serving nobody. */
+static void
+test_helper_supervisor(void **state)
+{
+	static struct helper_msg	 m;
+	struct helper_spawn_args	 args = { .nft = test_cfg(-10),
+	    .log_target = LOG_TARGET_STDERR, .log_level = LOG_LEVEL_WARN };
+	const char			*error;
+	pid_t				 sup, worker;
+	int				 fd, status = -1;
+
+	(void)state;
+	if (!have_netns)
+		skip();
+	assert_int_equal(helper_spawn(&args, &sup, &fd, &error), 0);
+	assert_true(recv_msg(fd, &m) > 0);
+	assert_int_equal(m.type, HELPER_MSG_HELLO);
+	worker = (pid_t)m.arg;
+	assert_int_equal(kill(worker, SIGKILL), 0);
+	assert_true(recv_msg(fd, &m) > 0);	/* after the 1 s backoff */
+	assert_int_equal(m.type, HELPER_MSG_HELLO);
+	assert_true((pid_t)m.arg != worker);
+	worker = (pid_t)m.arg;
+	assert_int_equal(kill(worker, SIGKILL), 0);
+	close(fd);		/* the daemon dies during the backoff */
+	for (int i = 0; i < 100 && waitpid(sup, &status, WNOHANG) == 0; i++)
+		usleep(50000);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), HELPER_EXIT_EOF);
+}
+
 static void
 test_nft_names(void **state)
 {
@@ -362,6 +396,7 @@ main(void)
 		cmocka_unit_test(test_nft_names),
 		cmocka_unit_test(test_nft_table_and_elements),
 		cmocka_unit_test(test_helper_serve),
+		cmocka_unit_test(test_helper_supervisor),
 	};
 
 	log_open("test_enforce_nft", LOG_TARGET_STDERR, LOG_LEVEL_WARN);
