@@ -16,6 +16,7 @@
 
 #define POLICY_ERR_TEXT	40	/* bytes of a peer value quoted in an error */
 #define POLICY_NO_EQ	SIZE_MAX	/* a line without '=' */
+#define POLICY_REQUEST_LEN	(sizeof("smtpd_access_policy") - 1)
 
 static int
 policy_fail(const char **error_r, const char *error)
@@ -154,7 +155,8 @@ policy_req_finish(struct policy_req *req, const char *data,
 			    data + req->value_off[id];
 	if (req->request[0] == '\0')
 		return policy_fail(error_r, "no request attribute");
-	if (strcmp(req->request, "smtpd_access_policy") != 0) {
+	if (req->value_len[PA_REQUEST] != POLICY_REQUEST_LEN ||
+	    memcmp(req->request, "smtpd_access_policy", POLICY_REQUEST_LEN) != 0) {
 		*error_r = mw_arena_printf(arena,
 		    "request \"%s\" is not smtpd_access_policy",
 		    mw_sanitize(arena, mw_slice_from_cstr(req->request),
@@ -163,8 +165,10 @@ policy_req_finish(struct policy_req *req, const char *data,
 	}
 	req->has_addr = false;
 	if (req->client_address[0] != '\0' &&
-	    strcmp(req->client_address, "unknown") != 0) {
-		if (mw_addr_parse(req->client_address, &req->addr) < 0) {
+	    (req->value_len[PA_CLIENT_ADDRESS] != 7 ||
+	    memcmp(req->client_address, "unknown", 7) != 0)) {
+		if (mw_addr_parse_len(req->client_address,
+		    req->value_len[PA_CLIENT_ADDRESS], &req->addr) < 0) {
 			*error_r = mw_arena_printf(arena,
 			    "client_address \"%s\" is not an IP address",
 			    mw_sanitize(arena,
@@ -223,8 +227,10 @@ policy_line(struct policy_req *req, char *data, size_t line, size_t len,
 		return -1;
 	}
 	data[line + len] = '\0';
-	if ((id = policy_attr_find(data + line, eq)) >= 0)
+	if ((id = policy_attr_find(data + line, eq)) >= 0) {
 		req->value_off[id] = (uint16_t)(line + eq + 1);
+		req->value_len[id] = (uint16_t)(len - eq - 1);
+	}
 	return 0;
 }
 

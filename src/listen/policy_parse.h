@@ -81,6 +81,7 @@ struct policy_req {
 	size_t		 nattrs;	/* lines so far, the empty one excluded */
 	size_t		 total_len;	/* bytes of complete lines, LFs included */
 	uint16_t	 value_off[PA_COUNT];	/* 0: attribute absent */
+	uint16_t	 value_len[PA_COUNT];
 };
 
 /* Prepares req for a new request (every string ""). */
