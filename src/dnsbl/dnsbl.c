@@ -508,18 +508,17 @@ dnsbl_count(struct dnsbl *d, enum dnsbl_status s)
 
 /* Zone zi of l from an outcome (cached or fresh). */
 static void
-dnsbl_zone_fill(struct dnsbl *d, struct dnsbl_lookup *l, size_t zi,
+dnsbl_zone_fill(struct dnsbl *d, bool submission, struct dnsbl_zone_result *zr,
     const struct dnsbl_cache_val *v, bool cached, uint64_t now_ms)
 {
-	struct dnsbl_zone_result *zr = &l->result.zones[zi];
 
 	switch (v->kind) {
 	case DNSBL_CACHE_ANSWER:
 		dnsbl_answer_eval(zr->zone, v->answers, v->nanswers,
-		    l->submission, zr);
+		    submission, zr);
 		break;
 	case DNSBL_CACHE_NXDOMAIN:
-		dnsbl_answer_eval(zr->zone, NULL, 0, l->submission, zr);
+		dnsbl_answer_eval(zr->zone, NULL, 0, submission, zr);
 		break;
 	case DNSBL_CACHE_TIMEOUT:
 	case DNSBL_CACHE_FAILED:
@@ -805,7 +804,8 @@ dnsbl_query_done(int result, char type, int count, int ttl, void *addresses,
 			w->next->prev = NULL;
 		w->q = NULL;
 		w->next = NULL;
-		dnsbl_zone_fill(d, l, w->zi, &v, false, now);
+		dnsbl_zone_fill(d, l->submission, &l->result.zones[w->zi], &v,
+		    false, now);
 		if (--l->pending == 0)
 			dnsbl_lookup_finish(l);
 	}
@@ -918,7 +918,8 @@ dnsbl_check(struct dnsbl *d, const struct mw_addr *a, bool submission,
 			continue;
 		if (dnsbl_cache_get(d->cache, id, a, now, &v)) {
 			d->stats.cache_hits++;
-			dnsbl_zone_fill(d, l, i, &v, true, now);
+			dnsbl_zone_fill(d, l->submission, &l->result.zones[i], &v,
+			    true, now);
 			continue;
 		}
 		d->stats.cache_misses++;
@@ -926,7 +927,8 @@ dnsbl_check(struct dnsbl *d, const struct mw_addr *a, bool submission,
 		    (w->q = dnsbl_query_start(d, id, a, z)) == NULL) {
 			v = (struct dnsbl_cache_val){ .kind = DNSBL_CACHE_FAILED,
 			    .expires_ms = now };
-			dnsbl_zone_fill(d, l, i, &v, false, now);
+			dnsbl_zone_fill(d, l->submission, &l->result.zones[i], &v,
+			    false, now);
 			continue;
 		}
 		w->l = l;
@@ -963,13 +965,14 @@ dnsbl_check_cached(struct dnsbl *d, const struct mw_addr *a, bool submission,
     struct dnsbl_result *r_r)
 {
 	const struct cfg	*cfg = d->cfg;
-	struct dnsbl_lookup	 l = { .d = d, .submission = submission };
 	struct dnsbl_cache_val	 vals[CFG_MAX_ZONES];
 	bool			 use[CFG_MAX_ZONES];
 	bool			 v4 = mw_addr_is_v4(a);
 	uint64_t		 now = dnsbl_now_ms();
 
-	/* First pass without side effects: any miss means the full path. */
+	/* First pass without side effects: any miss means the full path.
+	   This is the per-request path: nothing is zero-filled or copied
+	   beyond the zones configured (a whole dnsbl_lookup is ~4 KB). */
 	for (size_t i = 0; i < d->nzones; i++) {
 		const struct cfg_zone *z = &cfg->dnsbl.zones[i];
 
@@ -979,25 +982,28 @@ dnsbl_check_cached(struct dnsbl *d, const struct mw_addr *a, bool submission,
 		    &vals[i]))
 			return false;
 	}
-	l.result.nzones = d->nzones;
-	l.result.score = 0;
-	l.result.degraded = false;
+	r_r->nzones = d->nzones;
+	r_r->score = 0;
+	r_r->degraded = false;
 	for (size_t i = 0; i < d->nzones; i++) {
-		struct dnsbl_zone_result *zr = &l.result.zones[i];
+		struct dnsbl_zone_result *zr = &r_r->zones[i];
 
 		zr->zone = &cfg->dnsbl.zones[i];
 		zr->status = DNSBL_SKIPPED;
 		zr->klass = DNSBL_CLASS_LISTED;
+		zr->nanswers = 0;
+		zr->weight = 0;
+		zr->cached = false;
+		zr->ttl = 0;
 		if (use[i]) {
 			d->stats.cache_hits++;
-			dnsbl_zone_fill(d, &l, i, &vals[i], true, now);
+			dnsbl_zone_fill(d, submission, zr, &vals[i], true, now);
 		}
-		l.result.score += zr->weight;
+		r_r->score += zr->weight;
 		if (zr->status == DNSBL_TIMEOUT || zr->status == DNSBL_FAILED ||
 		    zr->status == DNSBL_REFUSED)
-			l.result.degraded = true;
+			r_r->degraded = true;
 	}
-	*r_r = l.result;
 	return true;
 }
 
