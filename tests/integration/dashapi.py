@@ -547,6 +547,48 @@ def suite_idle(a):
     expect(r.status == 401, "after %ss idle: 401" % a.idle, repr(r))
 
 
+def suite_proxy(a):
+    """a.proxy: whether the daemon trusts 127.0.0.1 as a reverse proxy."""
+    c = Client(a.port, a.tls)
+    fwd = {"X-Forwarded-For": "192.0.2.250, 198.51.100.9",
+           "X-Forwarded-Proto": "https"}
+    r = c.request("POST", "/api/v1/session",
+                  {"name": a.name, "password": a.password}, csrf=False,
+                  headers=dict(fwd, Origin="https://127.0.0.1:%d" % a.port)
+                  if a.proxy else fwd)
+    sc = r.header("Set-Cookie") or ""
+    if not expect(r.status == 200, "login with X-Forwarded-* headers", repr(r)):
+        return
+    c.cookie = re.match(r"mw_session=([0-9a-f]+)", sc).group(1)
+    c.csrf = r.json()["csrf_token"]
+    attrs = [x.strip() for x in sc.split(";")]
+    expect(("Secure" in attrs) == a.proxy, "cookie Secure %s (X-Forwarded-"
+           "Proto: https from %s)" % ("set" if a.proxy else "not set",
+                                      "the trusted proxy" if a.proxy else
+                                      "an untrusted peer"), sc)
+    r = c.request("POST", "/api/v1/bans", {"address": "198.51.100.200",
+                                           "duration": "1m",
+                                           "reason": "proxy test"},
+                  headers=dict(fwd, Origin="https://127.0.0.1:%d" % a.port)
+                  if a.proxy else fwd, origin=not a.proxy)
+    expect(r.status == 201, "ban through the proxy", repr(r))
+    r = c.request("GET", "/api/v1/audit?limit=5")
+    rows = [x for x in (r.json() or {}).get("audit", [])
+            if x["action"] == "ban" and x["target"] == "198.51.100.200"]
+    origin = rows[0]["origin"] if rows else ""
+    if a.proxy:
+        expect(origin.startswith("198.51.100.9 via 127.0.0.1:"),
+               "audit origin: the last X-Forwarded-For address via the "
+               "proxy", origin)
+    else:
+        expect(origin.startswith("127.0.0.1:") and "198.51.100.9" not in
+               origin, "audit origin: the peer (X-Forwarded-For of an "
+               "untrusted peer ignored)", origin)
+    c.request("DELETE", "/api/v1/bans?address=198.51.100.200",
+              headers=dict(fwd, Origin="https://127.0.0.1:%d" % a.port)
+              if a.proxy else fwd, origin=not a.proxy)
+
+
 def suite_throttle(a):
     """Guesses passwords of a.victim (not an admin, so the address is not
     a network a.name logged in from: the login guard trusts those), then
@@ -595,6 +637,7 @@ def main():
     p.add_argument("--idle", type=float, default=2)
     p.add_argument("--attempts", type=int, default=30)
     p.add_argument("--victim", default="root")
+    p.add_argument("--proxy", action="store_true")
     a = p.parse_args()
     if a.cmd == "login":
         c = Client(a.port, a.tls)
@@ -603,7 +646,8 @@ def main():
         return 0 if r.status == 200 else 1
     groups = {"auth": suite_auth, "malformed": suite_malformed,
               "static": suite_static, "data": suite_data, "idle": suite_idle,
-              "throttle": suite_throttle, "tls": suite_tls}
+              "throttle": suite_throttle, "tls": suite_tls,
+              "proxy": suite_proxy}
     if a.cmd != "suite" or a.group not in groups:
         p.error("usage: dashapi.py suite " + "|".join(groups) + " ...")
     try:

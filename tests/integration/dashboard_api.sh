@@ -131,6 +131,16 @@ grep -qE "dashboard: alice logged in from 127\.0\.0\.1:[0-9]+" "$MW_DAEMON_LOG" 
 grep -qE 'admin: ban 203\.0\.113\.77 for 2h by alice from 127\.0\.0\.1:[0-9]+: dashboard test' "$MW_DAEMON_LOG" &&
     ok "log: admin: ban ... by alice from 127.0.0.1:PORT" || fail "ban log line names the admin"
 
+# --- X-Forwarded-For: ignored, then believed from a trusted proxy ---------
+dashapi proxy --name alice
+mw_write_config "$T/mailward.conf" "$(dash_ini "$MW_DASH_PORT" 30m "$QUIET_LOGIN
+[dashboard]
+trusted_proxy = 127.0.0.1")"
+mwcli reload >/dev/null && ok "reload with trusted_proxy = 127.0.0.1" || fail "reload (trusted_proxy): $(cat "$T/cli.last.err")"
+dashapi proxy --name alice --proxy
+mw_write_config "$T/mailward.conf" "$(dash_ini "$MW_DASH_PORT")"
+mwcli reload >/dev/null || fail "reload without trusted_proxy"
+
 # --- idle timeout (applied by a reload) -----------------------------------
 mw_write_config "$T/mailward.conf" "$(dash_ini "$MW_DASH_PORT" 2s)"
 mwcli reload >/dev/null && ok "reload with session_idle_timeout = 2s" || fail "reload"
