@@ -7,6 +7,10 @@ only: http.client) and the API checks of tests/integration/dashboard_api.sh.
       check, "ok   - ..." or "FAIL - ..." (as lib.sh), exits 1 on a failure
   dashapi.py login --port P --name N --password PW [--tls]
       log in, print the session JSON (exit 1 when refused)
+  dashapi.py latency --port P --policy-port Q [--logins N]
+      measure: Postfix policy answers while N logins (wrong passwords,
+      argon2id on mailwardd's worker thread) run at once; prints the 8 s
+      latency distribution (the event loop must not wait for argon2id)
 
 Groups: auth (401/403/CSRF/Origin/cookie flags/logout/admins over TCP),
 malformed (400s with a JSON error), static (files, headers, path escapes),
@@ -623,6 +627,50 @@ def suite_tls(a):
     suite_auth(a)
 
 
+def latency(a):
+    import statistics
+    import threading
+    req = (b"request=smtpd_access_policy\nprotocol_state=RCPT\n"
+           b"client_address=192.0.2.7\nsender=a@b.example\n"
+           b"recipient=c@d.example\n\n")
+    res = {}
+
+    def policy():
+        s = socket.create_connection(("127.0.0.1", a.policy_port), timeout=10)
+        lat = []
+        end = time.time() + 8
+        while time.time() < end:
+            t0 = time.perf_counter()
+            s.sendall(req)
+            buf = b""
+            while not buf.endswith(b"\n\n"):
+                buf += s.recv(4096)
+            lat.append((time.perf_counter() - t0) * 1000)
+            time.sleep(0.01)
+        res["lat"] = sorted(lat)
+
+    def login(i):
+        Client(a.port, a.tls).login(a.name, "wrong-%d" % i)
+
+    p = threading.Thread(target=policy)
+    p.start()
+    time.sleep(0.5)
+    t0 = time.time()
+    ts = [threading.Thread(target=login, args=(i,)) for i in range(a.logins)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    took = time.time() - t0
+    p.join()
+    lat = res["lat"]
+    print("%d logins took %.1f s; policy answers meanwhile: n=%d median "
+          "%.2f ms p99 %.2f ms max %.2f ms" % (a.logins, took, len(lat),
+          statistics.median(lat), lat[max(0, int(len(lat) * 0.99) - 1)],
+          lat[-1]))
+    return 0
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("cmd")
@@ -638,7 +686,11 @@ def main():
     p.add_argument("--attempts", type=int, default=30)
     p.add_argument("--victim", default="root")
     p.add_argument("--proxy", action="store_true")
+    p.add_argument("--policy-port", type=int)
+    p.add_argument("--logins", type=int, default=8)
     a = p.parse_args()
+    if a.cmd == "latency":
+        return latency(a)
     if a.cmd == "login":
         c = Client(a.port, a.tls)
         r = c.login(a.name, a.password)
