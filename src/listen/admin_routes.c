@@ -838,6 +838,8 @@ admin_route_alert_ack(struct admin_req *r, const char *tail)
 		    &ev.addr) < 0)
 			memset(&ev.addr, 0, sizeof(ev.addr));
 		store_event_append(st, &ev);
+		admin_audit(r, "alert_ack", mw_arena_printf(r->a, "alert %lld",
+		    (long long)q.id), ev.account);
 	}
 	o = json_pack("{s:O}", "alert", json_array_get(found, 0));
 	json_decref(found);

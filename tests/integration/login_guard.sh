@@ -94,6 +94,12 @@ mwcli alerts ack "$id" >/dev/null
 rc=$?
 check "second ack refused with exit 1 (got $rc)" test "$rc" = 1
 check "second ack says by whom" grep -q "was already acknowledged by uid" "$T/cli.last.err"
+curl -s --unix-socket "$MW_ADMIN_SOCK" "http://localhost/api/v1/audit?limit=20" >"$T/audit.json"
+check "the audit log records the ack (action, alert, account)" python3 -c '
+import json, sys
+rows = json.load(open(sys.argv[1]))["audit"]
+sys.exit(0 if any(r["action"] == "alert_ack" and r["target"] == "alert " + sys.argv[2]
+                  and r["detail"] == "eve@test.example" for r in rows) else 1)' "$T/audit.json" "$id"
 check "no open alerts left" test "$(mwcli alerts)" = "no open alerts"
 check "--all shows the acknowledged one" grep -q "acknowledged by uid" <<<"$(mwcli alerts --all)"
 mwcli alerts ack 999999 >/dev/null
