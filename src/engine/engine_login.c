@@ -20,6 +20,7 @@
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/slice.h"
+#include "core/window.h"
 #include "engine/bruteforce.h"
 #include "engine/engine_int.h"
 #include "engine/weakpw.h"
@@ -28,6 +29,7 @@
 #define LOGIN_QUOTE_MAX		64	/* bytes of an account name in a log line */
 
 #define LOGIN_NET_BATCH		4096	/* refreshed networks saved per tick */
+#define LOGIN_NET_INDEX		(2 * LOGIN_NET_BATCH)	/* hash slots: a power of 2 */
 #define LOGIN_COALESCE_SLOTS	1024	/* clients whose refusals merge per tick */
 
 /*
@@ -50,6 +52,7 @@ struct login_coalesced {
 /* A known network logged in from again: saved by the next tick. */
 struct login_pending {
 	char		*account;
+	uint64_t	 hash;		/* login_pending_hash(account, net) */
 	struct mw_cidr	 net;
 	int64_t		 last;
 	uint32_t	 successes;
@@ -64,6 +67,10 @@ struct engine_login {
 	struct weakpw_cache	*weak;
 	struct login_pending	*pending;	/* LOGIN_NET_BATCH */
 	size_t			 npending;
+	/* pending index + 1 by hash (0 = free), open addressing: a success
+	   from a known network finds its entry in O(1), not by scanning the
+	   batch (every successful login passes here). */
+	uint16_t		*pending_index;	/* LOGIN_NET_INDEX */
 	struct login_coalesced	*coalesce;	/* LOGIN_COALESCE_SLOTS, or NULL */
 	size_t			 ncoalesced;
 	uint64_t		 pending_dropped;
@@ -111,6 +118,7 @@ login_flush_pending(struct engine_login *l)
 		free(l->pending[i].account);
 	free(v);
 	l->npending = 0;
+	memset(l->pending_index, 0, LOGIN_NET_INDEX * sizeof(*l->pending_index));
 }
 
 /* Writes the merged refusals of the last tick. */
@@ -191,6 +199,8 @@ engine_login_new(struct engine *e, const struct cfg *cfg,
 	bf_config_from_cfg(cfg, &c);
 	l->bf = bf_new(&c);
 	l->pending = mw_calloc(LOGIN_NET_BATCH, sizeof(*l->pending));
+	l->pending_index = mw_calloc(LOGIN_NET_INDEX,
+	    sizeof(*l->pending_index));
 	l->weak = weakpw_cache_new();
 	if (engine_has_loop(e))
 		l->coalesce = mw_calloc(LOGIN_COALESCE_SLOTS,
@@ -220,6 +230,7 @@ engine_login_free(struct engine_login **lp)
 	login_coalesce_flush(l);
 	free(l->coalesce);
 	free(l->pending);
+	free(l->pending_index);
 	weakpw_cache_free(&l->weak);
 	bf_free(&l->bf);
 	free(l);
@@ -615,6 +626,8 @@ login_remember(struct engine_login *l, const struct auth_observation *o,
 	struct store_login_net	 n = { .account = login_account(o),
 	    .first_success = now, .last_success = now, .successes = 1 };
 	struct login_pending	*p;
+	uint64_t		 h;
+	size_t			 slot;
 
 	bf_network_of(l->bf, &o->addr, &n.net);
 	if (learned) {
@@ -623,11 +636,15 @@ login_remember(struct engine_login *l, const struct auth_observation *o,
 			    store_last_error(engine_store(l->e)));
 		return;
 	}
-	for (size_t i = 0; i < l->npending; i++) {
-		p = &l->pending[i];
-		if (strcmp(p->account, n.account) == 0 &&
+	h = mw_hash_bytes(n.account, strnlen(n.account, STORE_MAX_TEXT),
+	    mw_addr_hash(&n.net.addr) ^ n.net.bits);
+	for (slot = (size_t)h & (LOGIN_NET_INDEX - 1);
+	    l->pending_index[slot] != 0;
+	    slot = (slot + 1) & (LOGIN_NET_INDEX - 1)) {
+		p = &l->pending[l->pending_index[slot] - 1];
+		if (p->hash == h && p->net.bits == n.net.bits &&
 		    mw_cidr_contains(&p->net, &o->addr) &&
-		    p->net.bits == n.net.bits) {
+		    strcmp(p->account, n.account) == 0) {
 			p->last = now > p->last ? now : p->last;
 			p->successes++;
 			return;
@@ -637,9 +654,10 @@ login_remember(struct engine_login *l, const struct auth_observation *o,
 		l->pending_dropped++;	/* only a last_success refresh */
 		return;
 	}
+	l->pending_index[slot] = (uint16_t)(l->npending + 1);
 	l->pending[l->npending++] = (struct login_pending){
 	    .account = mw_strndup(n.account, strnlen(n.account, STORE_MAX_TEXT)),
-	    .net = n.net,
+	    .hash = h, .net = n.net,
 	    .last = now, .successes = 1 };
 }
 

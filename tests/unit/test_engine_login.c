@@ -494,6 +494,56 @@ test_account_case_folded(void **state)
 	assert_string_equal(engine_account_fold(NULL, buf, sizeof(buf)), "");
 }
 
+struct net_collect {
+	int		 rows;
+	uint32_t	 successes;
+};
+
+static bool
+collect_net(void *ctx, const struct store_login_net *n)
+{
+	struct net_collect *c = ctx;
+
+	c->rows++;
+	c->successes += n->successes;
+	return true;
+}
+
+/* Successes from known networks are batched (indexed by account and
+   network) and saved at the tick or at exit: every one is counted, on
+   the right account and network, for many accounts at once. */
+static void
+test_known_network_refreshes_counted(void **state)
+{
+	struct fixture	*f = *state;
+	char		 acct[32], addr[32];
+
+	for (int k = 0; k < 300; k++) {
+		(void)snprintf(acct, sizeof(acct), "user%03d", k);
+		(void)snprintf(addr, sizeof(addr), "198.18.%d.1", k % 200);
+		report(f, "authpolicy", addr, acct, AUTH_PHASE_SUCCESS, 1);
+	}
+	for (int round = 0; round < 7; round++)
+		for (int k = 0; k < 300; k++) {
+			(void)snprintf(acct, sizeof(acct), "user%03d", k);
+			(void)snprintf(addr, sizeof(addr), "198.18.%d.%d",
+			    k % 200, 2 + round);	/* same /24 */
+			report(f, "authpolicy", addr, acct,
+			    AUTH_PHASE_SUCCESS, 1);
+		}
+	fixture_close(f);	/* engine_free saves the batch */
+	fixture_open(f);
+	for (int k = 0; k < 300; k += 37) {
+		struct net_collect c = { 0 };
+
+		(void)snprintf(acct, sizeof(acct), "user%03d", k);
+		assert_int_equal(store_login_net_query(f->st, acct, 0,
+		    collect_net, &c), 0);
+		assert_int_equal(c.rows, 1);
+		assert_int_equal(c.successes, 8);
+	}
+}
+
 int
 main(void)
 {
@@ -512,6 +562,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_alerts_and_history, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_known_network_refreshes_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_escalation_to_permanent,
 		    setup_permanent, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_merged, setup,
