@@ -51,8 +51,11 @@ ban_list(struct cli *c, int argc, char **argv)
 	struct table	*t;
 	int64_t		 now = (int64_t)time(NULL);
 	int		 rc;
-	static const char *const headers[] = { "ADDRESS", "SOURCE", "EXPIRES",
-	    "FIRST SEEN", "LAST SEEN", "HITS", "COUNT", "REASON" };
+	bool		 geo = false;
+	size_t		 k;
+	/* COUNTRY only when a ban has one ([geoip] database is set) */
+	static const char *const headers[] = { "ADDRESS", "COUNTRY", "SOURCE",
+	    "EXPIRES", "FIRST SEEN", "LAST SEEN", "HITS", "COUNT", "REASON" };
 
 	switch (cli_parse_args(c, usage_list, argc, argv, opts,
 	    MW_N_ELEMENTS(opts), pos, 0, 0, &npos)) {
@@ -81,22 +84,37 @@ ban_list(struct cli *c, int argc, char **argv)
 		json_decref(reply);
 		return CLI_EXIT_OK;
 	}
-	t = table_new(MW_N_ELEMENTS(headers), headers);
+	json_array_foreach(bans, i, b)
+		if (json_is_string(json_object_get(b, "country")))
+			geo = true;
+	if (geo) {
+		t = table_new(MW_N_ELEMENTS(headers), headers);
+	} else {
+		static const char *const plain[] = { "ADDRESS", "SOURCE",
+		    "EXPIRES", "FIRST SEEN", "LAST SEEN", "HITS", "COUNT",
+		    "REASON" };
+
+		t = table_new(MW_N_ELEMENTS(plain), plain);
+	}
 	json_array_foreach(bans, i, b) {
 		json_t *e = json_object_get(b, "expires");
 		const char *cells[MW_N_ELEMENTS(headers)];
 
 		snprintf(hits, sizeof(hits), "%lld", (long long)jint(b, "hits"));
 		snprintf(count, sizeof(count), "%lld", (long long)jint(b, "count"));
-		cells[0] = jstr(b, "address");
-		cells[1] = jstr(b, "source");
-		cells[2] = expiry_text(json_is_integer(e) ?
+		k = 0;
+		cells[k++] = jstr(b, "address");
+		if (geo)
+			cells[k++] = jstr(b, "country");
+		cells[k++] = jstr(b, "source");
+		cells[k++] = expiry_text(json_is_integer(e) ?
 		    (int64_t)json_integer_value(e) : 0, now, exp, sizeof(exp));
-		cells[3] = time_local(jint(b, "first_seen"), first, sizeof(first));
-		cells[4] = time_local(jint(b, "last_seen"), last, sizeof(last));
-		cells[5] = hits;
-		cells[6] = count;
-		cells[7] = jstr(b, "reason");
+		cells[k++] = time_local(jint(b, "first_seen"), first,
+		    sizeof(first));
+		cells[k++] = time_local(jint(b, "last_seen"), last, sizeof(last));
+		cells[k++] = hits;
+		cells[k++] = count;
+		cells[k++] = jstr(b, "reason");
 		table_add(t, cells);
 	}
 	table_print(t, stdout);

@@ -141,6 +141,8 @@ check_print(FILE *out, json_t *x)
 	size_t		 i;
 
 	fprintf(out, "%-12s %s\n", "address", jstr(x, "address"));
+	if (jstr(x, "country")[0] != '\0')	/* [geoip] database is set */
+		fprintf(out, "%-12s %s\n", "country", jstr(x, "country"));
 	json_array_foreach(steps, i, step) {
 		name = jstr(step, "step");
 		if (strcmp(name, "allow") == 0)

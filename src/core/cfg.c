@@ -19,6 +19,7 @@
 #include <strings.h>
 
 #include "core/buf.h"
+#include "core/geoip.h"
 #include "core/slice.h"
 
 #define CFG_MAX_LINE	4096	/* bytes per line of the file, without LF */
@@ -141,6 +142,7 @@ static const struct cfg_key cfg_keys[] = {
 	K("logwatch", "journal_directory", CT_STR, logwatch.journal_directory, 0, "", "a directory of journal files, or empty for the system journal"),
 	K("logwatch", "patterns", CT_STR, logwatch.patterns, 0, "all", "pattern sets such as \"postfix dovecot\" or all"),
 	K("logwatch", "poll_interval", CT_DURATION_MS, logwatch.poll_interval_ms, 60000, "1s", "a duration from 100ms to 60s"),
+	K("geoip", "database", CT_STR, geoip.database, 0, "", "a MaxMind DB file such as /var/lib/GeoIP/GeoLite2-Country.mmdb (relative: in state_dir), or empty"),
 };
 
 static const char *const zone_keys[] = { "zone", "preset", "enabled", "ipv6",
@@ -862,7 +864,7 @@ cfg_zone_key(struct cfg_loader *l, const char *section, const char *key,
 
 static const char *const section_names[] = { "daemon", "policy", "admin",
 	"store", "dnsbl", "lists", "authpolicy", "login",
-	"firewall", "logwatch", "dashboard" };
+	"firewall", "logwatch", "dashboard", "geoip" };
 
 /* An unknown section, reported once for all its keys. */
 static void
@@ -905,7 +907,7 @@ cfg_bad_section(struct cfg_loader *l, const char *section, const char *key)
 	else
 		cfg_error(l, "", "", "unknown section [%s] (daemon, policy, "
 		    "authpolicy, admin, store, dnsbl, dnsbl:NAME, lists, login, "
-		    "firewall, logwatch or dashboard)",
+		    "firewall, logwatch, dashboard or geoip)",
 		    cfg_quote(l, section));
 	l->line = line;
 }
@@ -1063,6 +1065,31 @@ cfg_in_state_dir(struct cfg_loader *l, const char *p)
 	return mw_arena_printf(l->a, "%s/%s", l->cfg->daemon.state_dir, p);
 }
 
+/* [geoip] database: opened once here, so that a missing or wrong file
+   is a config error (exit 78 at start; the old config kept on SIGHUP). */
+static void
+cfg_check_geoip(struct cfg_loader *l)
+{
+	struct cfg	*c = l->cfg;
+	struct mw_geoip	*g;
+	char		*why = NULL;
+	unsigned	 line = l->line;
+
+	c->geoip.database = cfg_in_state_dir(l, c->geoip.database);
+	if (c->geoip.database[0] == '\0')
+		return;
+	if (mw_geoip_open(c->geoip.database, &g, &why) < 0) {
+		l->line = cfg_key_line(l, "geoip", "database");
+		cfg_error(l, "geoip", "database", "\"%s\" %s (expected a MaxMind DB "
+		    "file such as GeoLite2-Country.mmdb, or empty for no "
+		    "countries)", cfg_quote(l, c->geoip.database), why);
+		free(why);
+		l->line = line;
+		return;
+	}
+	mw_geoip_close(&g);
+}
+
 /* Cross-key checks of [login], each reported at the line of its key. */
 static void
 cfg_check_login(struct cfg_loader *l)
@@ -1205,6 +1232,7 @@ cfg_finish(struct cfg_loader *l)
 		    "most 256 bytes (e.g. from: openssl rand -hex 24)");
 	}
 	cfg_check_login(l);
+	cfg_check_geoip(l);
 	if (c->logwatch.poll_interval_ms < 100) {
 		l->line = cfg_key_line(l, "logwatch", "poll_interval");
 		cfg_error(l, "logwatch", "poll_interval", "is shorter than 100ms");
@@ -1556,4 +1584,5 @@ cfg_dump(const struct cfg *c, FILE *out)
 	    "poll_interval = %llums\n", c->logwatch.journal ? "yes" : "no",
 	    c->logwatch.journal_directory, c->logwatch.patterns,
 	    (unsigned long long)c->logwatch.poll_interval_ms);
+	fprintf(out, "\n[geoip]\ndatabase = %s\n", c->geoip.database);
 }

@@ -202,6 +202,10 @@ struct cfg {
 		const char	*patterns;		/* set names, default "all"; checked by logwatch */
 		uint64_t	 poll_interval_ms;	/* default 1s, 100ms..60s */
 	} logwatch;
+	/* Countries of addresses (core/geoip.h), for the admin API. */
+	struct {
+		const char	*database;	/* an .mmdb file; "" = off (default) */
+	} geoip;
 };
 
 /* Reads and validates path. On success *cfg_r is a new cfg; on failure

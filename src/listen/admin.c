@@ -510,6 +510,7 @@ admin_server_new(struct event_base *base, const struct cfg *cfg,
 	evhttp_set_gencb(as->http, admin_on_request, as);
 	if (admin_pw_new(base, &as->pw, error_r) < 0)
 		goto fail;
+	admin_geoip_open(as, cfg);
 
 	if (admin_bind_unix(as, cfg, &fd, error_r) < 0)
 		goto fail;
@@ -546,6 +547,7 @@ admin_server_reload(struct admin_server *as, const struct cfg *cfg)
 		    as->socket_path != NULL ? as->socket_path : old->admin.socket);
 	as->cfg = cfg;
 	admin_apply_timeout(as);
+	admin_geoip_open(as, cfg);	/* a newer download of the file, too */
 }
 
 void
@@ -559,6 +561,7 @@ admin_server_free(struct admin_server **asp)
 	admin_checks_cancel_all(as);
 	admin_jobs_cancel_all(as);
 	admin_pw_free(&as->pw);
+	mw_geoip_close(&as->geo);
 	if (as->http != NULL)
 		evhttp_free(as->http);
 	/* Only our socket: a newer daemon may own the path by now. */

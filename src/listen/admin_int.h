@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <sys/types.h>
 
+#include "core/geoip.h"
 #include "engine/engine.h"
 #include "listen/admin.h"
 
@@ -29,6 +30,7 @@ struct admin_server {
 	int64_t			 started;	/* unix seconds */
 	struct admin_pw		*pw;		/* password hashing thread */
 	struct admin_job	*jobs;		/* requests waiting for it */
+	struct mw_geoip		*geo;		/* [geoip] database; NULL: off */
 	/* An admin was deleted or got a new password: the dashboard ends
 	   the admin's sessions. */
 	void			(*on_admin_change)(void *ctx, const char *name);
@@ -69,6 +71,13 @@ void	 admin_reply(struct evhttp_request *req, int code, json_t *obj);
 /* Sends {"error": text}. */
 void	 admin_reply_error(struct evhttp_request *req, int code,
 	    const char *text);
+
+/* (Re)opens cfg->geoip.database; on failure keeps the open one and
+   logs why. [geoip] database = "" closes it. */
+void	 admin_geoip_open(struct admin_server *as, const struct cfg *cfg);
+/* BAN object of docs/admin-api.md with "country" when known (a network
+   ban: the country of its first address). */
+json_t	*admin_ban_json_geo(struct admin_server *as, const struct store_ban *b);
 
 /* Route handlers (admin_routes.c). */
 void	 admin_route_status(struct admin_req *r);

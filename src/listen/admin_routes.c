@@ -70,6 +70,43 @@ admin_record(struct admin_req *r, const struct mw_cidr *net,
 	    reason);
 }
 
+/* --- [geoip] ------------------------------------------------------------ */
+
+void
+admin_geoip_open(struct admin_server *as, const struct cfg *cfg)
+{
+	struct mw_geoip	*g;
+	char		*error = NULL;
+
+	if (cfg->geoip.database[0] == '\0') {
+		if (as->geo != NULL)
+			log_info("admin: geoip: off");
+		mw_geoip_close(&as->geo);
+		return;
+	}
+	if (mw_geoip_open(cfg->geoip.database, &g, &error) < 0) {
+		log_warn("admin: geoip: %s %s; %s", cfg->geoip.database, error,
+		    as->geo != NULL ? "keeping the database already open" :
+		    "countries are not shown");
+		free(error);
+		return;
+	}
+	mw_geoip_close(&as->geo);
+	as->geo = g;
+	log_info("admin: geoip: countries from %s", cfg->geoip.database);
+}
+
+json_t *
+admin_ban_json_geo(struct admin_server *as, const struct store_ban *b)
+{
+	json_t	*o = admin_ban_json(b);
+	char	 cc[MW_GEOIP_CC_LEN];
+
+	if (mw_geoip_country(as->geo, &b->net.addr, cc))
+		json_object_set_new(o, "country", json_string(cc));
+	return o;
+}
+
 /* --- GET /api/v1/status ------------------------------------------------- */
 
 void
@@ -183,6 +220,7 @@ admin_status_json(struct admin_server *as)
 /* --- /api/v1/bans ------------------------------------------------------- */
 
 struct admin_ban_walk {
+	struct admin_server		*as;
 	const struct admin_bans_query	*q;
 	json_t				*bans;
 	size_t				 total;
@@ -196,7 +234,7 @@ admin_ban_walk_fn(void *ctx, const struct store_ban *b)
 	if (w->q->has_source && b->source != w->q->source)
 		return true;
 	if (w->total >= w->q->offset && w->total - w->q->offset < w->q->limit)
-		json_array_append_new(w->bans, admin_ban_json(b));
+		json_array_append_new(w->bans, admin_ban_json_geo(w->as, b));
 	w->total++;
 	return true;
 }
@@ -205,7 +243,7 @@ static void
 admin_bans_get(struct admin_req *r)
 {
 	struct admin_bans_query	 q;
-	struct admin_ban_walk	 w = { .q = &q };
+	struct admin_ban_walk	 w = { .as = r->as, .q = &q };
 	const char		*error;
 	json_t			*o;
 
@@ -247,7 +285,7 @@ admin_bans_post(struct admin_req *r)
 	log_info("admin: ban %s %s by %s: %s", net, what, r->peer, br.reason);
 	admin_record(r, &br.net, "BAN", mw_arena_printf(r->a, "%s %s by %s: %s",
 	    net, what, r->peer, br.reason));
-	o = json_pack("{s:o}", "ban", admin_ban_json(&ban));
+	o = json_pack("{s:o}", "ban", admin_ban_json_geo(r->as, &ban));
 	admin_reply(r->req, 201, o);
 	json_decref(o);
 }
@@ -526,8 +564,8 @@ admin_login_explain_json(struct admin_server *as, const struct mw_addr *a)
 static json_t *
 admin_explain_json(struct admin_server *as, const struct engine_explain *x)
 {
-	char	 addr[MW_ADDR_STRLEN];
-	json_t	*steps = json_array(), *ban;
+	char	 addr[MW_ADDR_STRLEN], cc[MW_GEOIP_CC_LEN];
+	json_t	*steps = json_array(), *ban, *o;
 
 	json_array_append_new(steps, admin_list_step("allow", x->allowed,
 	    &x->allow));
@@ -535,13 +573,13 @@ admin_explain_json(struct admin_server *as, const struct engine_explain *x)
 	    &x->deny));
 	if (x->banned) {
 		ban = json_pack("{s:s, s:b, s:o}", "step", "ban", "matched", 1,
-		    "ban", admin_ban_json(&x->ban));
+		    "ban", admin_ban_json_geo(as, &x->ban));
 	} else {
 		ban = json_pack("{s:s, s:b}", "step", "ban", "matched", 0);
 	}
 	json_array_append_new(steps, ban);
 	json_array_append_new(steps, admin_dnsbl_step(as, x));
-	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}",
+	o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o}",
 	    "address", mw_addr_format(&x->addr, addr, sizeof(addr)),
 	    "verdict", verdict_kind_name(x->verdict.kind),
 	    "decided_by", verdict_by_name(x->verdict.by),
@@ -552,6 +590,10 @@ admin_explain_json(struct admin_server *as, const struct engine_explain *x)
 	    "reason", admin_json_text(x->verdict.reason),
 	    "steps", steps,
 	    "login", admin_login_explain_json(as, &x->addr));
+	/* null without a database or when it does not know the address */
+	json_object_set_new(o, "country", mw_geoip_country(as->geo, &x->addr,
+	    cc) ? json_string(cc) : json_null());
+	return o;
 }
 
 static void

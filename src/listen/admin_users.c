@@ -461,6 +461,81 @@ admin_stats_top(struct admin_server *as, int64_t since, int64_t until,
 	return 0;
 }
 
+/* Top countries: the ADMIN_TOP_GEO_ADDRS top addresses of the range (from
+   the same sample as the other lists), summed by their country. Addresses
+   the database does not know are left out. */
+#define ADMIN_TOP_GEO_ADDRS	1000	/* store_event_top's largest limit */
+#define ADMIN_TOP_GEO_MAX	300	/* ISO 3166 has 249 codes */
+
+struct admin_geo_count {
+	char		 cc[MW_GEOIP_CC_LEN];
+	uint64_t	 n;
+};
+
+struct admin_geo_walk {
+	const struct mw_geoip	*geo;
+	struct admin_geo_count	*c;
+	size_t			 nc;
+};
+
+static bool
+admin_geo_fn(void *ctx, const struct store_top_row *row)
+{
+	struct admin_geo_walk	*w = ctx;
+	char			 cc[MW_GEOIP_CC_LEN];
+	size_t			 i;
+
+	if (!mw_geoip_country(w->geo, &row->net.addr, cc))
+		return true;
+	for (i = 0; i < w->nc && strcmp(w->c[i].cc, cc) != 0; i++)
+		;
+	if (i == w->nc) {
+		if (w->nc == ADMIN_TOP_GEO_MAX)
+			return true;
+		memcpy(w->c[w->nc].cc, cc, sizeof(cc));
+		w->c[w->nc++].n = 0;
+	}
+	w->c[i].n += row->n;
+	return true;
+}
+
+static int
+admin_geo_cmp(const void *x, const void *y)
+{
+	const struct admin_geo_count *a = x, *b = y;
+
+	if (a->n != b->n)
+		return a->n > b->n ? -1 : 1;
+	return strcmp(a->cc, b->cc);
+}
+
+static int
+admin_stats_countries(struct admin_req *r, int64_t since, int64_t until,
+    size_t limit, json_t *top)
+{
+	struct store_top_query	 q = { .since_ms = since, .until_ms = until,
+	    .key = STORE_TOP_ADDR, .limit = ADMIN_TOP_GEO_ADDRS };
+	struct admin_geo_walk	 w = { .geo = r->as->geo };
+	json_t			*rows = json_array();
+	size_t			 n = 0;
+
+	json_object_set_new(top, "countries", rows);
+	if (w.geo == NULL)
+		return 0;
+	w.c = mw_arena_calloc(r->a, ADMIN_TOP_GEO_MAX, sizeof(*w.c));
+	for (int s = SERIES_REFUSED; s <= SERIES_LOGIN_FAILURES; s++)
+		for (size_t i = 0; admin_series_verdicts[s][i] != NULL &&
+		    n + 1 < STORE_TOP_MAX_VERDICTS; i++)
+			q.verdicts[n++] = admin_series_verdicts[s][i];
+	if (store_event_top(engine_store(r->as->e), &q, admin_geo_fn, &w) < 0)
+		return -1;
+	qsort(w.c, w.nc, sizeof(*w.c), admin_geo_cmp);
+	for (size_t i = 0; i < w.nc && i < limit; i++)
+		json_array_append_new(rows, json_pack("{s:s, s:I}", "country",
+		    w.c[i].cc, "count", (json_int_t)w.c[i].n));
+	return 0;
+}
+
 void
 admin_route_stats(struct admin_req *r)
 {
@@ -491,7 +566,8 @@ admin_route_stats(struct admin_req *r)
 	    admin_stats_top(r->as, w.since_ms, until, STORE_TOP_NET, "network",
 	    sq.top, top) < 0 ||
 	    admin_stats_top(r->as, w.since_ms, until, STORE_TOP_ACCOUNT,
-	    "account", sq.top, top) < 0) {
+	    "account", sq.top, top) < 0 ||
+	    admin_stats_countries(r, w.since_ms, until, sq.top, top) < 0) {
 		json_decref(top);
 		log_error("admin: stats: %s", store_last_error(st));
 		admin_reply_error(r->req, 500, "the statistics could not be read "

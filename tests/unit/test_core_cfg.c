@@ -30,8 +30,18 @@ static const struct {
 	/* an unknown section is reported once, at its [section] line */
 	{ "\n[foo]\na = 1\nb = 2\n",
 	  "t.conf:2: unknown section [foo] (daemon, policy, authpolicy, admin, "
-	  "store, dnsbl, dnsbl:NAME, lists, login, firewall, logwatch or "
-	  "dashboard)" },
+	  "store, dnsbl, dnsbl:NAME, lists, login, firewall, logwatch, "
+	  "dashboard or geoip)" },
+	/* [geoip] database must open as a MaxMind DB */
+	{ "[geoip]\ndatabase = /nonexistent/x.mmdb\n",
+	  "t.conf:2: geoip: database: \"/nonexistent/x.mmdb\" does not exist "
+	  "(expected a MaxMind DB file such as GeoLite2-Country.mmdb, or empty "
+	  "for no countries)" },
+	{ "[geoip]\ndatabase = /etc/hostname\n",
+	  "t.conf:2: geoip: database: \"/etc/hostname\" is not a MaxMind DB "
+	  "(.mmdb) file (expected a MaxMind DB file such as "
+	  "GeoLite2-Country.mmdb, or empty for no countries)" },
+	{ "[geoip]\ndatabase =\n", NULL },
 	/* [dashboard]: passwords and cookies must not cross a network in
 	   clear text */
 	{ "[dashboard]\nlisten = 0.0.0.0:10048\n",
