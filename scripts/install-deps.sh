@@ -5,7 +5,9 @@
 #                                   dig lets scripts/run.sh find a local resolver)
 #   scripts/install-deps.sh test    build + the real peers the tests talk to
 #                                   (Postfix, swaks, rbldnsd, Dovecot, Redis, nft,
-#                                   Chromium for the dashboard's browser tests)
+#                                   Chromium for the dashboard's browser tests,
+#                                   Perl's MaxMind DB writer for the GeoIP
+#                                   tests' database)
 #                                   and, when npm is present, the browser tests'
 #                                   npm packages (tests/browser, from its lock file)
 # Needs root only when something is missing; packages already installed are
