@@ -65,6 +65,7 @@ mw_init() {
 	done
 	T=$(mktemp -d "/tmp/mw-it-$MW_TEST.XXXXXX") || exit 1
 	chmod 755 "$T"	# rbldnsd and postfix drop privileges and read here
+	export MW_PORTS_FILE=$T/ports.taken	# see freeport in mwhelper.py
 	trap mw_cleanup EXIT
 	trap 'exit 1' INT TERM HUP
 }

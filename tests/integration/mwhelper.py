@@ -38,22 +38,59 @@ Only loopback addresses are ever used.
 """
 import imaplib
 import json
+import os
 import poplib
 import socket
 import sys
 import time
 
 
+def ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = (int(x) for x in f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def freeport(kind, n):
-    socks, ports = [], []
+    """Print n loopback ports that are free now.
+
+    Ports come at random from below the kernel's ephemeral range, so an
+    outgoing connection of another test cannot take one between this call
+    and the bind of whoever asked. Ports already handed out in this test
+    (listed in $MW_PORTS_FILE) are never handed out again: two services of
+    one test once got the same port because each was free when asked."""
+    import random
     typ = socket.SOCK_STREAM if kind == "tcp" else socket.SOCK_DGRAM
-    for _ in range(n):
+    lo, _ = ephemeral_range()
+    first, last = (10100, lo - 1) if lo > 12000 else (1025, 65535)
+    taken_file = os.environ.get("MW_PORTS_FILE")
+    taken = set()
+    if taken_file and os.path.exists(taken_file):
+        with open(taken_file) as f:
+            taken = {int(x) for x in f.read().split()}
+    ports = []
+    for _ in range(10000):
+        if len(ports) == n:
+            break
+        port = random.randint(first, last)
+        if port in taken or port in ports:
+            continue
         s = socket.socket(socket.AF_INET, typ)
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        ports.append(port)
+    if len(ports) < n:
+        sys.exit("freeport: no free port found")
+    if taken_file:
+        with open(taken_file, "a") as f:
+            f.write("".join("%d\n" % p for p in ports))
     print(" ".join(str(p) for p in ports))
 
 
