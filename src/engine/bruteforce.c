@@ -875,8 +875,14 @@ bf_report_success(struct bf *bf, const struct bf_attempt *at,
 	r->known = bf_account_knows(bf, acct, &net, now);
 	r->account_failures = mw_window_sum(&acct->fail, bf->slot_s, now);
 	r->account_addresses = bf_seen_count(bf, acct, now);
-	failures = r->pair_failures > r->addr_failures ? r->pair_failures :
-	    r->addr_failures;
+	/* From a network the account uses, only its own failures count:
+	   other users' typos behind the same NAT (an office, a school) are
+	   not a sign that this account was taken over. From elsewhere, an
+	   address that failed on other accounts and then gets in is what a
+	   successful spraying run looks like. */
+	failures = r->pair_failures;
+	if (!r->known && r->addr_failures > failures)
+		failures = r->addr_failures;
 	if (failures >= c->alert_after_failures) {
 		r->alert = BF_ALERT_AFTER_FAILURES;
 		(void)snprintf(r->alert_reason, sizeof(r->alert_reason),

@@ -409,6 +409,42 @@ test_success_after_failures(void **state)
 	bf_free(&bf);
 }
 
+/* An office or a school behind one NAT address: other users' typos do
+   not make an alert of a success by an account that uses that network;
+   the same failures followed by a success on an account that never used
+   it (a spraying run that found a password) do. */
+static void
+test_success_after_failures_nat(void **state)
+{
+	struct bf		*bf = new_bf(NULL);
+	struct bf_result	 r;
+
+	(void)state;
+	succeed(bf, "198.51.100.7", "ivan", T0, &r);
+	assert_int_equal(r.alert, BF_ALERT_NONE);
+	fail_pw(bf, "198.51.100.7", "judy", 1, T0 + 10, &r);
+	fail_pw(bf, "198.51.100.7", "ken", 2, T0 + 11, &r);
+	fail_pw(bf, "198.51.100.7", "lee", 3, T0 + 12, &r);
+	fail_pw(bf, "198.51.100.7", "mia", 4, T0 + 13, &r);
+	succeed(bf, "198.51.100.7", "ivan", T0 + 20, &r);
+	assert_true(r.known);
+	assert_int_equal(r.addr_failures, 4);
+	assert_int_equal(r.alert, BF_ALERT_NONE);
+	/* ivan's own failures from there still count. */
+	fail_pw(bf, "198.51.100.7", "ivan", 5, T0 + 30, &r);
+	fail_pw(bf, "198.51.100.7", "ivan", 6, T0 + 31, &r);
+	fail_pw(bf, "198.51.100.7", "ivan", 7, T0 + 32, &r);
+	succeed(bf, "198.51.100.7", "ivan", T0 + 33, &r);
+	assert_int_equal(r.alert, BF_ALERT_AFTER_FAILURES);
+	/* An account new to the address: the sprayer got in. */
+	succeed(bf, "198.51.100.7", "nora", T0 + 40, &r);
+	assert_false(r.known);
+	assert_int_equal(r.alert, BF_ALERT_AFTER_FAILURES);
+	assert_string_equal(r.alert_reason, "login from 198.51.100.7 after 7 "
+	    "failed attempts in 10m (0 for this account)");
+	bf_free(&bf);
+}
+
 static void
 test_success_new_network(void **state)
 {
@@ -553,6 +589,7 @@ main(void)
 		cmocka_unit_test(test_distributed_attack_lockout_avoidance),
 		cmocka_unit_test(test_distributed_reject),
 		cmocka_unit_test(test_success_after_failures),
+		cmocka_unit_test(test_success_after_failures_nat),
 		cmocka_unit_test(test_success_new_network),
 		cmocka_unit_test(test_tables_bounded),
 		cmocka_unit_test(test_many_entries_consistent),
