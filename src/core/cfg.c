@@ -124,6 +124,7 @@ static const struct cfg_key cfg_keys[] = {
 	K("login", "known_ttl", CT_DURATION, login.known_ttl, 3650ULL * 86400, "30d", "a duration such as 30d"),
 	K("login", "alert_after_failures", CT_U32, login.alert_after_failures, 100000, "3", "a number of failed logins"),
 	K("login", "alert_new_network", CT_BOOL, login.alert_new_network, 0, "yes", "yes or no"),
+	K("login", "alert_interval", CT_DURATION, login.alert_interval, 3650ULL * 86400, "1h", "a duration such as 1h (0: every time)"),
 	K("login", "ban_time", CT_DURATION, login.ban_time, 3650ULL * 86400, "1h", "a duration such as 1h"),
 	K("login", "ban_max", CT_DURATION, login.ban_max, 3650ULL * 86400, "7d", "a duration such as 7d"),
 	K("login", "ban_permanent", CT_BOOL, login.ban_permanent, 0, "no", "yes or no"),
@@ -434,8 +435,14 @@ cfg_set_key(struct cfg_loader *l, const struct cfg_key *k, const char *v)
 		break;
 	}
 	case CT_DURATION:
+		/* 0 means "never expires" for default_ban, "no limit" for
+		   alert_interval; elsewhere a duration must be positive. */
 		if ((strcmp(v, "0") == 0 || strcmp(v, "permanent") == 0) &&
 		    strcmp(k->key, "default_ban") == 0) {
+			*(uint64_t *)(void *)field = 0;
+			return 0;
+		}
+		if (strcmp(v, "0") == 0 && strcmp(k->key, "alert_interval") == 0) {
 			*(uint64_t *)(void *)field = 0;
 			return 0;
 		}
@@ -1450,7 +1457,7 @@ cfg_dump_login(const struct cfg *c, FILE *out)
 	    "spray_network_accounts = %u\nspray_password_accounts = %u\n"
 	    "distributed_addresses = %u\ndistributed_action = %s\n"
 	    "trust_known = %s\nknown_ttl = %s\nalert_after_failures = %u\n"
-	    "alert_new_network = %s\n",
+	    "alert_new_network = %s\nalert_interval = %s\n",
 	    c->login.enabled ? "yes" : "no",
 	    cfg_dur(c->login.window, d[0], sizeof(d[0])),
 	    c->login.tarpit_after,
@@ -1464,7 +1471,8 @@ cfg_dump_login(const struct cfg *c, FILE *out)
 	    c->login.trust_known ? "yes" : "no",
 	    cfg_dur(c->login.known_ttl, d[2], sizeof(d[2])),
 	    c->login.alert_after_failures,
-	    c->login.alert_new_network ? "yes" : "no");
+	    c->login.alert_new_network ? "yes" : "no",
+	    cfg_dur(c->login.alert_interval, d[3], sizeof(d[3])));
 	fprintf(out, "ban_time = %s\nban_max = %s\nban_permanent = %s\n"
 	    "escalation_period = %s\nweak_password = %s\n"
 	    "max_addresses = %u\nmax_networks = %u\nmax_accounts = %u\n"

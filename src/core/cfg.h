@@ -173,6 +173,8 @@ struct cfg {
 		uint64_t	 known_ttl;		/* s, default 30d */
 		uint32_t	 alert_after_failures;	/* default 3 */
 		bool		 alert_new_network;	/* default yes */
+		uint64_t	 alert_interval;	/* s, one alert per account, network
+							   and kind; default 1h */
 		uint64_t	 ban_time;		/* s, first ban, default 1h */
 		uint64_t	 ban_max;		/* s, longest, default 7d */
 		bool		 ban_permanent;		/* after ban_max: permanent; default no */

@@ -228,6 +228,7 @@ struct engine_login_stats {
 	uint64_t	 repeats;	/* failures repeating a wrong password */
 	uint64_t	 stale;		/* reports older than the window: not counted */
 	uint64_t	 bans, alerts;
+	uint64_t	 alerts_repeated;	/* within [login] alert_interval */
 	size_t		 addresses, networks, accounts, pairs;	/* tracked now */
 	uint64_t	 evicted;	/* dropped because a table was full */
 	size_t		 bytes;		/* memory of the tracking tables */

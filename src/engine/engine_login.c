@@ -31,6 +31,8 @@
 #define LOGIN_NET_BATCH		4096	/* refreshed networks saved per tick */
 #define LOGIN_NET_INDEX		(2 * LOGIN_NET_BATCH)	/* hash slots: a power of 2 */
 #define LOGIN_COALESCE_SLOTS	1024	/* clients whose refusals merge per tick */
+#define LOGIN_ALERT_SLOTS	8192	/* alerts remembered for alert_interval */
+#define LOGIN_ALERT_PROBE	8	/* slots looked at per alert */
 
 /*
  * Refusals by engine_auth_check (TARPIT, REJECT) of the same client,
@@ -47,6 +49,14 @@ struct login_coalesced {
 	char		*source, *account, *reason;
 	int64_t		 first_ms;
 	uint32_t	 count;
+};
+
+/* An alert raised lately: the same one again within [login]
+   alert_interval is only counted. key hashes account, network and kind
+   (64 bits: a collision is not a practical concern). */
+struct login_alert_seen {
+	uint64_t	 key;
+	int64_t		 until;		/* unix seconds; 0: free */
 };
 
 /* A known network logged in from again: saved by the next tick. */
@@ -72,6 +82,7 @@ struct engine_login {
 	   batch (every successful login passes here). */
 	uint16_t		*pending_index;	/* LOGIN_NET_INDEX */
 	struct login_coalesced	*coalesce;	/* LOGIN_COALESCE_SLOTS, or NULL */
+	struct login_alert_seen	*alerts_seen;	/* LOGIN_ALERT_SLOTS */
 	size_t			 ncoalesced;
 	uint64_t		 pending_dropped;
 };
@@ -202,6 +213,7 @@ engine_login_new(struct engine *e, const struct cfg *cfg,
 	l->pending_index = mw_calloc(LOGIN_NET_INDEX,
 	    sizeof(*l->pending_index));
 	l->weak = weakpw_cache_new();
+	l->alerts_seen = mw_calloc(LOGIN_ALERT_SLOTS, sizeof(*l->alerts_seen));
 	if (engine_has_loop(e))
 		l->coalesce = mw_calloc(LOGIN_COALESCE_SLOTS,
 		    sizeof(*l->coalesce));
@@ -229,6 +241,7 @@ engine_login_free(struct engine_login **lp)
 	login_flush_pending(l);
 	login_coalesce_flush(l);
 	free(l->coalesce);
+	free(l->alerts_seen);
 	free(l->pending);
 	free(l->pending_index);
 	weakpw_cache_free(&l->weak);
@@ -446,6 +459,41 @@ static const char *const login_alert_kinds[] = {
 	[BF_ALERT_NEW_NETWORK] = "new_network",
 };
 
+/* True when the same alert (account, network, kind) was raised less
+   than alert_interval ago; otherwise remembers this one. The table is
+   bounded: a full neighbourhood gives up its entry that ends first. */
+static bool
+login_alert_repeated(struct engine_login *l, const char *account,
+    const struct mw_cidr *net, enum bf_alert_kind kind, int64_t now)
+{
+	struct login_alert_seen	*victim = NULL;
+	uint64_t		 key;
+
+	if (l->cfg->login.alert_interval == 0)
+		return false;
+	key = mw_hash_bytes(account, strlen(account),
+	    mw_addr_hash(&net->addr) ^ ((uint64_t)net->bits << 8) ^
+	    (uint64_t)kind);
+	if (key == 0)
+		key = 1;
+	for (size_t probe = 0; probe < LOGIN_ALERT_PROBE; probe++) {
+		struct login_alert_seen *s = &l->alerts_seen[((size_t)key +
+		    probe) & (LOGIN_ALERT_SLOTS - 1)];
+
+		if (s->key == key) {
+			if (s->until > now) {
+				l->stats.alerts_repeated++;
+				return true;
+			}
+			victim = s;
+		} else if (victim == NULL || s->until < victim->until)
+			victim = s;
+	}
+	victim->key = key;
+	victim->until = now + (int64_t)l->cfg->login.alert_interval;
+	return false;
+}
+
 /* Stores an alert (kind BF_ALERT_NONE: a distributed attack), logs it
    and records an event. Evidence: numbers and networks, never a hash. */
 static void
@@ -462,6 +510,13 @@ login_alert(struct engine_login *l, const struct auth_observation *o,
 	int64_t			 id = 0, now = login_time_ms(o) / 1000;
 
 	bf_network_of(l->bf, &o->addr, &net);
+	/* An attack on the account comes from everywhere: one per account. */
+	if (login_alert_repeated(l, login_account(o), kind == BF_ALERT_NONE ?
+	    &(struct mw_cidr){ .bits = 0 } : &net, kind, now)) {
+		log_debug("login: account %s: %s (alert already raised within "
+		    "alert_interval)", login_quote(a, login_account(o)), reason);
+		return;
+	}
 	mw_buf_init(&ev, a, 0);
 	MW_ASSERT(mw_buf_printf(&ev, "{\"source\":") == 0);
 	login_json_str(&ev, login_source(o));

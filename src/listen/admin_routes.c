@@ -193,7 +193,8 @@ admin_status_json(struct admin_server *as)
 
 		engine_login_get_stats(as->e, &ls);
 		json_object_set_new(o, "login", json_pack("{s:I, s:I, s:I, "
-		    "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+		    "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+		    "s:I}",
 		    "checks", (json_int_t)ls.checks,
 		    "tarpits", (json_int_t)ls.tarpits,
 		    "rejects", (json_int_t)ls.rejects,
@@ -203,6 +204,7 @@ admin_status_json(struct admin_server *as)
 		    "stale", (json_int_t)ls.stale,
 		    "bans", (json_int_t)ls.bans,
 		    "alerts", (json_int_t)ls.alerts,
+		    "alerts_repeated", (json_int_t)ls.alerts_repeated,
 		    "addresses", (json_int_t)ls.addresses,
 		    "networks", (json_int_t)ls.networks,
 		    "accounts", (json_int_t)ls.accounts,

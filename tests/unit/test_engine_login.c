@@ -461,6 +461,50 @@ test_alerts_and_history(void **state)
 	assert_null(strstr(c.text, "pwhash"));
 }
 
+static int
+count_lines_starting(const char *text, const char *prefix)
+{
+	int n = 0;
+
+	for (const char *p = text; p != NULL && *p != '\0';
+	    p = strchr(p, '\n') != NULL ? strchr(p, '\n') + 1 : NULL)
+		n += strncmp(p, prefix, strlen(prefix)) == 0;
+	return n;
+}
+
+/* Three typos and a success, twice: with alert_interval one alert and a
+   counted repeat; with 0 two alerts. */
+static void
+test_alert_repeats(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_alert_query q = { .all = true };
+	struct engine_login_stats ls;
+	struct ev_collect	 c = { "" };
+
+	for (int round = 0; round < 2; round++) {
+		const char *who = round == 0 ? "kate" : "liam";
+
+		conf_extra = round == 0 ? "" : "alert_interval = 0\n";
+		fixture_close(f);
+		fixture_open(f);
+		for (int i = 0; i < 2; i++) {
+			for (uint8_t k = 1; k <= 3; k++)
+				report(f, "authpolicy", "203.0.113.90", who,
+				    AUTH_PHASE_FAILURE, (uint8_t)(10 * i + k));
+			report(f, "authpolicy", "203.0.113.90", who,
+			    AUTH_PHASE_SUCCESS, 9);
+		}
+		engine_login_get_stats(f->e, &ls);
+		assert_int_equal(ls.alerts, round == 0 ? 1 : 2);
+		assert_int_equal(ls.alerts_repeated, round == 0 ? 1 : 0);
+	}
+	conf_extra = "";
+	assert_int_equal(store_alert_query(f->st, &q, collect_alert, &c), 0);
+	assert_int_equal(count_lines_starting(c.text, "kate|after_failures|"), 1);
+	assert_int_equal(count_lines_starting(c.text, "liam|after_failures|"), 2);
+}
+
 /* "Alice", "ALICE" and "alice" are one account: changing the case of
    the login does not dodge the distributed-attack count. */
 static void
@@ -560,6 +604,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_escalation_survives_restart,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_alert_repeats, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_alerts_and_history, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
