@@ -672,48 +672,49 @@ login_weak_update(struct engine_login *l, const struct auth_observation *o,
 	}
 }
 
-/* A success: the network is saved now when it is new to the account,
-   by the next tick otherwise (only last_success and the count change). */
+/* A success: the network is saved by the next tick, one transaction for
+   all of the tick's successes (new networks and refreshed ones alike), so
+   that a login never waits for a commit of the event writer. A crash
+   loses at most one tick of them: a network is learned again by its next
+   success. */
 static void
 login_remember(struct engine_login *l, const struct auth_observation *o,
     bool learned, int64_t now)
 {
-	struct store_login_net	 n = { .account = login_account(o),
-	    .first_success = now, .last_success = now, .successes = 1 };
+	struct mw_cidr		 net;
+	const char		*account = login_account(o);
 	struct login_pending	*p;
 	uint64_t		 h;
 	size_t			 slot;
 
-	bf_network_of(l->bf, &o->addr, &n.net);
-	if (learned) {
-		if (store_login_net_put_many(engine_store(l->e), &n, 1) < 0)
-			log_warn("login: saving a login network: %s",
-			    store_last_error(engine_store(l->e)));
-		return;
-	}
-	h = mw_hash_bytes(n.account, strnlen(n.account, STORE_MAX_TEXT),
-	    mw_addr_hash(&n.net.addr) ^ n.net.bits);
+	bf_network_of(l->bf, &o->addr, &net);
+	h = mw_hash_bytes(account, strnlen(account, STORE_MAX_TEXT),
+	    mw_addr_hash(&net.addr) ^ net.bits);
 	for (slot = (size_t)h & (LOGIN_NET_INDEX - 1);
 	    l->pending_index[slot] != 0;
 	    slot = (slot + 1) & (LOGIN_NET_INDEX - 1)) {
 		p = &l->pending[l->pending_index[slot] - 1];
-		if (p->hash == h && p->net.bits == n.net.bits &&
+		if (p->hash == h && p->net.bits == net.bits &&
 		    mw_cidr_contains(&p->net, &o->addr) &&
-		    strcmp(p->account, n.account) == 0) {
+		    strcmp(p->account, account) == 0) {
 			p->last = now > p->last ? now : p->last;
 			p->successes++;
 			return;
 		}
 	}
 	if (l->npending == LOGIN_NET_BATCH) {
-		l->pending_dropped++;	/* only a last_success refresh */
-		return;
+		if (!learned) {
+			l->pending_dropped++;	/* only a last_success refresh */
+			return;
+		}
+		/* A new network is not dropped: save the batch now. */
+		login_flush_pending(l);
+		slot = (size_t)h & (LOGIN_NET_INDEX - 1);
 	}
 	l->pending_index[slot] = (uint16_t)(l->npending + 1);
 	l->pending[l->npending++] = (struct login_pending){
-	    .account = mw_strndup(n.account, strnlen(n.account, STORE_MAX_TEXT)),
-	    .hash = h, .net = n.net,
-	    .last = now, .successes = 1 };
+	    .account = mw_strndup(account, strnlen(account, STORE_MAX_TEXT)),
+	    .hash = h, .net = net, .last = now, .successes = 1 };
 }
 
 static void
@@ -835,6 +836,15 @@ engine_auth_report(struct engine *e, const struct auth_observation *o)
 	n.account = engine_account_fold(o->account, account, sizeof(account));
 	login_report(e, &n);
 	sodium_memzero(n.pwhash, sizeof(n.pwhash));
+}
+
+void
+engine_login_save(struct engine *e)
+{
+	struct engine_login *l = engine_login_of(e);
+
+	login_flush_pending(l);
+	login_coalesce_flush(l);
 }
 
 void

@@ -1033,7 +1033,8 @@ admin_route_account(struct admin_req *r, const char *tail)
 		return;
 	}
 	seen = engine_account_get(r->as->e, account, &acc);
-	store_event_sync(st);	/* what was reported before is visible */
+	engine_login_save(r->as->e);	/* what was reported before is */
+	store_event_sync(st);		/* visible */
 	nets = json_array();
 	fails = json_array();
 	oks = json_array();
