@@ -30,6 +30,8 @@
 #include "store/store_int.h"
 
 #define SQ_BUSY_TIMEOUT_MS	2000	/* wait for the other connection's commit */
+#define SQ_BUSY_STEP_US		250	/* one wait step while it commits */
+#define SQ_MMAP_SIZE		"268435456"	/* bytes of the file read through mmap */
 #define SQ_BATCH_WAKE		1024	/* queued events that wake the writer at once */
 #define SQ_PRUNE_INTERVAL_MS	10000	/* time-based retention check */
 #define SQ_PRUNE_AGAIN_MS	200	/* next chunk when more is due */
@@ -702,6 +704,7 @@ store_sqlite_get_stats(struct store *st, struct store_stats *stats_r)
 
 /* --- events: the writer thread --------------------------------------------- */
 
+
 static void
 sq_writer_error(struct sq_writer *w, const char *action)
 {
@@ -1301,6 +1304,20 @@ sq_journal_row(void *ctx, int ncols, char **values, char **names)
 	return 0;
 }
 
+/* While the other connection commits: short steps, so that the loop
+   thread goes on as soon as the writer's transaction ends. SQLite's own
+   busy timeout sleeps 1, 2, 5, 10, 15, 20, 25 ms ... and, under load,
+   made a Dovecot answer wait ~20 ms for a commit of ~3 ms. */
+static int
+sq_busy(void *ctx, int count)
+{
+	(void)ctx;
+	if ((int64_t)count * SQ_BUSY_STEP_US >= (int64_t)SQ_BUSY_TIMEOUT_MS * 1000)
+		return 0;
+	(void)usleep(SQ_BUSY_STEP_US);
+	return 1;
+}
+
 /* Opens one connection with the pragmas every connection needs. */
 static int
 sq_connect(const char *path, sqlite3 **db_r, char **error_r)
@@ -1315,7 +1332,7 @@ sq_connect(const char *path, sqlite3 **db_r, char **error_r)
 		sqlite3_close(db);
 		return -1;
 	}
-	sqlite3_busy_timeout(db, SQ_BUSY_TIMEOUT_MS);
+	sqlite3_busy_handler(db, sq_busy, NULL);
 	/* The first read: "file is not a database" shows here. */
 	if (sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL,
 	    NULL) != SQLITE_OK) {
@@ -1337,8 +1354,11 @@ sq_connect(const char *path, sqlite3 **db_r, char **error_r)
 		sqlite3_close(db);
 		return -1;
 	}
+	/* mmap: pages of the database file are read without a copy into
+	   SQLite's cache (the WAL is still read with pread). */
 	if (sqlite3_exec(db, "PRAGMA synchronous = NORMAL; "
-	    "PRAGMA foreign_keys = OFF", NULL, NULL, NULL) != SQLITE_OK) {
+	    "PRAGMA foreign_keys = OFF; PRAGMA mmap_size = " SQ_MMAP_SIZE,
+	    NULL, NULL, NULL) != SQLITE_OK) {
 		sq_open_fail(error_r, path, "setting pragmas", db);
 		sqlite3_close(db);
 		return -1;
