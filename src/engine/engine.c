@@ -314,6 +314,7 @@ engine_coalesce_flush(struct engine *e)
 			.listener = c->listener, .verdict = "DUNNO",
 			.reason = reason, .account = c->account,
 			.sender = c->sender, .recipient = c->recipient,
+			.count = c->count,
 		};
 		store_event_append(e->st, &ev);
 		free(c->listener);
@@ -1032,6 +1033,14 @@ engine_get_stats(struct engine *e, struct engine_stats *stats_r)
 	stats_r->bans_active = active;
 	stats_r->allow_entries = acl_count(&e->allow);
 	stats_r->deny_entries = acl_count(&e->deny);
+}
+
+void
+engine_flush_pending(struct engine *e)
+{
+	engine_coalesce_flush(e);
+	if (e->login != NULL)
+		engine_login_flush(e->login);
 }
 
 struct engine_login *

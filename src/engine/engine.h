@@ -236,10 +236,10 @@ struct engine_login_stats {
 
 void	 engine_login_get_stats(struct engine *e,
 	    struct engine_login_stats *stats_r);
-/* Saves now what the login guard keeps for its next tick (the networks
-   of recent successes, merged refusal events), so that a query of the
-   store sees every login reported so far. */
-void	 engine_login_save(struct engine *e);
+/* Saves now what waits for the next tick (merged events, the networks
+   of recent successes), so that a query of the store that follows sees
+   every decision and login so far (the admin API calls it). */
+void	 engine_flush_pending(struct engine *e);
 
 #define ENGINE_ACCOUNT_MAX	256	/* bytes of an account name kept */
 

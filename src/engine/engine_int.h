@@ -17,6 +17,8 @@ int	 engine_login_new(struct engine *e, const struct cfg *cfg,
 void	 engine_login_free(struct engine_login **l);
 void	 engine_login_reload(struct engine_login *l, const struct cfg *cfg);
 void	 engine_login_tick(struct engine_login *l);
+/* Saves the networks and merged events the next tick would save. */
+void	 engine_login_flush(struct engine_login *l);
 /* An admin lifted the ban of net: forget its failures. */
 void	 engine_login_forget(struct engine_login *l, const struct mw_cidr *net);
 

@@ -30,21 +30,27 @@
 
 #define LOGIN_NET_BATCH		4096	/* refreshed networks saved per tick */
 #define LOGIN_NET_INDEX		(2 * LOGIN_NET_BATCH)	/* hash slots: a power of 2 */
-#define LOGIN_COALESCE_SLOTS	1024	/* clients whose refusals merge per tick */
+#define LOGIN_COALESCE_SLOTS	4096	/* events that merge per tick: a power of 2 */
 #define LOGIN_ALERT_SLOTS	8192	/* alerts remembered for alert_interval */
 #define LOGIN_ALERT_PROBE	8	/* slots looked at per alert */
 
 /*
- * Refusals by engine_auth_check (TARPIT, REJECT) of the same client,
- * source, verdict and reason within one tick become one event that says
- * how many checks it stands for ("... (37 checks in 1 s)"), as the policy
- * path does for DUNNO: a banned attacker hammering Dovecot without the
- * firewall must not flood the event history (and push the admin's events
- * out of its retention). Only with an event loop (a tick to flush).
+ * Repeats within one second become one event that says how many it
+ * stands for (store_event.count, and "... (37 checks in 1 s)" in the
+ * reason), as the policy path does for DUNNO:
+ * - refusals by engine_auth_check (TARPIT, REJECT) of one client, source,
+ *   verdict and reason: a banned attacker hammering Dovecot without the
+ *   firewall must not flood the event history (and push the admin's
+ *   events out of its retention);
+ * - logins reported (AUTH_OK, AUTH_FAIL) of one client, account, source
+ *   and reason in the same second: a mail client opens several
+ *   connections at once, each one a login.
+ * Only with an event loop (a tick to flush).
  */
 struct login_coalesced {
 	bool		 used;
-	bool		 reject;
+	bool		 login;		/* AUTH_OK/AUTH_FAIL: the account matches too */
+	const char	*verdict;	/* a static string */
 	struct mw_addr	 addr;
 	char		*source, *account, *reason;
 	int64_t		 first_ms;
@@ -132,7 +138,7 @@ login_flush_pending(struct engine_login *l)
 	memset(l->pending_index, 0, LOGIN_NET_INDEX * sizeof(*l->pending_index));
 }
 
-/* Writes the merged refusals of the last tick. */
+/* Writes the merged events of the last tick. */
 static void
 login_coalesce_flush(struct engine_login *l)
 {
@@ -144,14 +150,16 @@ login_coalesce_flush(struct engine_login *l)
 		if (!c->used)
 			continue;
 		if (c->count > 1)
-			(void)snprintf(reason, sizeof(reason), "%s (%u checks in "
-			    "1 s)", c->reason, c->count);
+			(void)snprintf(reason, sizeof(reason), "%s%s(%u %s in "
+			    "1 s)", c->reason, c->reason[0] != '\0' ? " " : "",
+			    c->count, c->login ? "logins" : "checks");
 		else
 			(void)snprintf(reason, sizeof(reason), "%s", c->reason);
 		ev = (struct store_event){ .time_ms = c->first_ms,
 		    .addr = c->addr, .listener = c->source,
-		    .verdict = c->reject ? "REJECT" : "TARPIT", .reason = reason,
-		    .account = c->account, .sender = "", .recipient = "" };
+		    .verdict = c->verdict, .reason = reason,
+		    .account = c->account, .sender = "", .recipient = "",
+		    .count = c->count };
 		store_event_append(engine_store(l->e), &ev);
 		free(c->source);
 		free(c->account);
@@ -161,23 +169,39 @@ login_coalesce_flush(struct engine_login *l)
 	}
 }
 
-/* True when the refusal was merged into (or started) a pending event. */
+static bool
+login_coalesce_same(const struct login_coalesced *c,
+    const struct store_event *ev, bool login)
+{
+	return c->login == login && c->verdict == ev->verdict &&
+	    mw_addr_cmp(&c->addr, &ev->addr) == 0 &&
+	    strcmp(c->source, ev->listener) == 0 &&
+	    strncmp(c->reason, ev->reason, STORE_MAX_TEXT) == 0 &&
+	    (!login || (c->first_ms / 1000 == ev->time_ms / 1000 &&
+	    strncmp(c->account, ev->account, STORE_MAX_TEXT) == 0));
+}
+
+/* True when the event was merged into (or started) a pending one.
+   ev->verdict must be a static string (it is compared by address). */
 static bool
 login_coalesce(struct engine_login *l, const struct store_event *ev,
-    bool reject)
+    bool login)
 {
 	size_t i;
 
 	if (l->coalesce == NULL)
 		return false;
-	i = (size_t)mw_addr_hash(&ev->addr) & (LOGIN_COALESCE_SLOTS - 1);
+	i = (size_t)(mw_addr_hash(&ev->addr) ^ (login ? mw_hash_bytes(
+	    ev->account, strnlen(ev->account, STORE_MAX_TEXT), 0) : 0)) &
+	    (LOGIN_COALESCE_SLOTS - 1);
 	for (size_t probe = 0; probe < 8; probe++,
 	    i = (i + 1) & (LOGIN_COALESCE_SLOTS - 1)) {
 		struct login_coalesced *c = &l->coalesce[i];
 
 		if (!c->used) {
 			*c = (struct login_coalesced){ .used = true,
-			    .reject = reject, .addr = ev->addr,
+			    .login = login, .verdict = ev->verdict,
+			    .addr = ev->addr,
 			    .source = mw_strdup(ev->listener),
 			    .account = mw_strndup(ev->account, strnlen(
 			    ev->account, STORE_MAX_TEXT)),
@@ -187,10 +211,7 @@ login_coalesce(struct engine_login *l, const struct store_event *ev,
 			l->ncoalesced++;
 			return true;
 		}
-		if (c->reject == reject &&
-		    mw_addr_cmp(&c->addr, &ev->addr) == 0 &&
-		    strcmp(c->source, ev->listener) == 0 &&
-		    strncmp(c->reason, ev->reason, STORE_MAX_TEXT) == 0) {
+		if (login_coalesce_same(c, ev, login)) {
 			c->count++;
 			return true;
 		}
@@ -320,6 +341,11 @@ login_event(struct engine_login *l, const struct auth_observation *o,
 	store_event_append(engine_store(l->e), &ev);
 }
 
+static const char login_verdict_reject[] = "REJECT";
+static const char login_verdict_tarpit[] = "TARPIT";
+static const char login_verdict_ok[] = "AUTH_OK";
+static const char login_verdict_fail[] = "AUTH_FAIL";
+
 /* A TARPIT or REJECT event, merged with its repeats of this tick. */
 static void
 login_refusal(struct engine_login *l, const struct auth_observation *o,
@@ -328,11 +354,30 @@ login_refusal(struct engine_login *l, const struct auth_observation *o,
 	struct store_event ev = {
 		.time_ms = login_time_ms(o), .addr = o->addr,
 		.listener = login_source(o),
-		.verdict = reject ? "REJECT" : "TARPIT", .reason = reason,
-		.account = login_account(o), .sender = "", .recipient = "",
+		.verdict = reject ? login_verdict_reject : login_verdict_tarpit,
+		.reason = reason, .account = login_account(o), .sender = "",
+		.recipient = "",
 	};
 
-	if (!login_coalesce(l, &ev, reject))
+	if (!login_coalesce(l, &ev, false))
+		store_event_append(engine_store(l->e), &ev);
+}
+
+/* An AUTH_OK or AUTH_FAIL event, merged with the same login's repeats
+   of the same second. */
+static void
+login_auth_event(struct engine_login *l, const struct auth_observation *o,
+    bool failure, const char *reason)
+{
+	struct store_event ev = {
+		.time_ms = login_time_ms(o), .addr = o->addr,
+		.listener = login_source(o),
+		.verdict = failure ? login_verdict_fail : login_verdict_ok,
+		.reason = reason, .account = login_account(o), .sender = "",
+		.recipient = "",
+	};
+
+	if (!login_coalesce(l, &ev, true))
 		store_event_append(engine_store(l->e), &ev);
 }
 
@@ -737,8 +782,8 @@ login_report(struct engine *e, const struct auth_observation *o)
 	else
 		l->stats.successes++;
 	if (!l->cfg->login.enabled) {
-		login_event(l, o, &o->addr, failure ? "AUTH_FAIL" : "AUTH_OK",
-		    o->service != NULL ? o->service : "");
+		login_auth_event(l, o, failure, o->service != NULL ?
+		    o->service : "");
 		return;
 	}
 	/* An attempt older than the window (a log read after a long
@@ -749,8 +794,8 @@ login_report(struct engine *e, const struct auth_observation *o)
 	when = login_time_ms(o) / 1000;
 	if (when < now - (int64_t)l->cfg->login.window) {
 		l->stats.stale++;
-		login_event(l, o, &o->addr, failure ? "AUTH_FAIL" : "AUTH_OK",
-		    "older than the window (not counted)");
+		login_auth_event(l, o, failure, "older than the window (not "
+		    "counted)");
 		return;
 	}
 	if (when > now)
@@ -769,9 +814,8 @@ login_report(struct engine *e, const struct auth_observation *o)
 	bf_report(l->bf, &at, &r);
 	if (!r.counted)
 		l->stats.repeats++;
-	login_event(l, o, &o->addr, failure ? "AUTH_FAIL" : "AUTH_OK",
-	    !r.counted ? "same wrong password again (not counted)" :
-	    o->service != NULL ? o->service : "");
+	login_auth_event(l, o, failure, !r.counted ? "same wrong password "
+	    "again (not counted)" : o->service != NULL ? o->service : "");
 	a = mw_arena_new(1024);
 	mw_addr_format(&o->addr, addr, sizeof(addr));
 	if (r.account_attacked)
@@ -839,10 +883,8 @@ engine_auth_report(struct engine *e, const struct auth_observation *o)
 }
 
 void
-engine_login_save(struct engine *e)
+engine_login_flush(struct engine_login *l)
 {
-	struct engine_login *l = engine_login_of(e);
-
 	login_flush_pending(l);
 	login_coalesce_flush(l);
 }

@@ -707,7 +707,7 @@ admin_event_fn(void *ctx, const struct store_event *ev)
 	char	 addr[MW_ADDR_STRLEN];
 
 	json_array_append_new(ctx, json_pack(
-	    "{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:I}",
 	    "time_ms", (json_int_t)ev->time_ms,
 	    "address", mw_addr_format(&ev->addr, addr, sizeof(addr)),
 	    "listener", admin_json_text(ev->listener),
@@ -715,7 +715,8 @@ admin_event_fn(void *ctx, const struct store_event *ev)
 	    "reason", admin_json_text(ev->reason),
 	    "account", admin_json_text(ev->account),
 	    "sender", admin_json_text(ev->sender),
-	    "recipient", admin_json_text(ev->recipient)));
+	    "recipient", admin_json_text(ev->recipient),
+	    "count", (json_int_t)(ev->count > 0 ? ev->count : 1)));
 	return true;
 }
 
@@ -731,7 +732,8 @@ admin_route_events(struct admin_req *r)
 		admin_reply_error(r->req, 400, error);
 		return;
 	}
-	store_event_sync(st);	/* what was decided before is visible */
+	engine_flush_pending(r->as->e);	/* what was decided before is */
+	store_event_sync(st);		/* visible */
 	events = json_array();
 	if (store_event_query(st, &q, admin_event_fn, events) < 0) {
 		json_decref(events);
@@ -1033,7 +1035,7 @@ admin_route_account(struct admin_req *r, const char *tail)
 		return;
 	}
 	seen = engine_account_get(r->as->e, account, &acc);
-	engine_login_save(r->as->e);	/* what was reported before is */
+	engine_flush_pending(r->as->e);	/* what was reported before is */
 	store_event_sync(st);		/* visible */
 	nets = json_array();
 	fails = json_array();

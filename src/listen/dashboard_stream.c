@@ -121,7 +121,8 @@ dash_on_event(void *ctx, const struct store_event *ev)
 		if (!dashboard_stream_match(&s->f, ev))
 			continue;
 		if (json == NULL) {
-			o = json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o}",
+			o = json_pack("{s:I, s:s, s:o, s:o, s:o, s:o, s:o, s:o, "
+			    "s:I}",
 			    "time_ms", (json_int_t)ev->time_ms,
 			    "address", mw_addr_format(&ev->addr, addr,
 				sizeof(addr)),
@@ -130,7 +131,9 @@ dash_on_event(void *ctx, const struct store_event *ev)
 			    "reason", admin_json_text(ev->reason),
 			    "account", admin_json_text(ev->account),
 			    "sender", admin_json_text(ev->sender),
-			    "recipient", admin_json_text(ev->recipient));
+			    "recipient", admin_json_text(ev->recipient),
+			    "count", (json_int_t)(ev->count > 0 ? ev->count :
+				1));
 			json = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
 			json_decref(o);
 			if (json == NULL)

@@ -65,6 +65,9 @@ struct store_event {
 	const char	*account;	/* sasl_username or "" */
 	const char	*sender;	/* "" when none */
 	const char	*recipient;	/* "" when none */
+	/* How many decisions or logins of one second this event stands for
+	   (repeats are merged into one event); 0 is read as 1. */
+	uint32_t	 count;
 };
 
 struct store_event_query {

@@ -139,6 +139,9 @@ static const struct store_migration store_migrations[] = {
 	") WITHOUT ROWID;\n"
 	"INSERT INTO counts SELECT time_ms / 60000 * 60000, listener, verdict,\n"
 	"	count(*) FROM events WHERE verdict <> 'DUNNO' GROUP BY 1, 2, 3;\n" },
+	{ 5, "event counts",
+	/* Repeats of one second merged into one event: how many it is. */
+	"ALTER TABLE events ADD COLUMN count INTEGER NOT NULL DEFAULT 1;\n" },
 };
 
 static int

@@ -47,6 +47,7 @@ struct sq_event {
 	struct sq_event	*next;
 	int64_t		 time_ms;
 	struct mw_addr	 addr;
+	uint32_t	 count;		/* >= 1 */
 	size_t		 off[SQ_EVENT_TEXTS], len[SQ_EVENT_TEXTS];
 	char		 text[];
 };
@@ -127,11 +128,11 @@ static const char *const sq_loop_sql[SQ_LOOP_N] = {
 	[SQ_LIST_DEL] = "DELETE FROM lists WHERE list = ?1 AND net = ?2",
 	[SQ_LIST_LOAD] = "SELECT list, net, comment, created FROM lists",
 	[SQ_EV_QUERY] = "SELECT time_ms, addr, listener, verdict, reason, "
-	    "account, sender, recipient FROM events "
+	    "account, sender, recipient, count FROM events "
 	    "WHERE time_ms BETWEEN ?1 AND ?2 "
 	    "ORDER BY time_ms DESC, id DESC LIMIT ?3",
 	[SQ_EV_QUERY_ADDR] = "SELECT time_ms, addr, listener, verdict, "
-	    "reason, account, sender, recipient FROM events "
+	    "reason, account, sender, recipient, count FROM events "
 	    "WHERE addr = ?4 AND time_ms BETWEEN ?1 AND ?2 "
 	    "ORDER BY time_ms DESC, id DESC LIMIT ?3",
 	[SQ_BEGIN] = "BEGIN IMMEDIATE",
@@ -173,7 +174,7 @@ static const char *const sq_login_sql[SQL_N] = {
 	[SQL_WEAK_DEL] = "DELETE FROM login_weak WHERE account = ?1",
 	[SQL_WEAK_GET] = "SELECT since FROM login_weak WHERE account = ?1",
 	[SQL_EV_QUERY_ACCOUNT] = "SELECT time_ms, addr, listener, verdict, "
-	    "reason, account, sender, recipient FROM events "
+	    "reason, account, sender, recipient, count FROM events "
 	    "WHERE account = ?4 AND (?5 = '' OR verdict = ?5) "
 	    "AND time_ms BETWEEN ?1 AND ?2 "
 	    "ORDER BY time_ms DESC, id DESC LIMIT ?3",
@@ -181,8 +182,8 @@ static const char *const sq_login_sql[SQL_N] = {
 
 static const char *const sq_writer_sql[SQW_N] = {
 	[SQW_INSERT] = "INSERT INTO events (time_ms, addr, listener, "
-	    "verdict, reason, account, sender, recipient) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	    "verdict, reason, account, sender, recipient, count) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
 	[SQW_PRUNE_TIME] = "DELETE FROM events WHERE id IN (SELECT id FROM "
 	    "events WHERE time_ms < ?1 ORDER BY time_ms LIMIT ?2)",
 	[SQW_PRUNE_ROWS] = "DELETE FROM events WHERE id IN (SELECT id FROM "
@@ -649,6 +650,7 @@ store_sqlite_event_append(struct store *st, const struct store_event *ev)
 	qe->next = NULL;
 	qe->time_ms = ev->time_ms;
 	qe->addr = ev->addr;
+	qe->count = ev->count > 0 ? ev->count : 1;
 	total = 0;
 	for (size_t i = 0; i < SQ_EVENT_TEXTS; i++) {
 		qe->off[i] = total;
@@ -725,7 +727,8 @@ sq_writer_insert(struct sq_writer *w, const struct sq_event *qe)
 	sqlite3_stmt *stmt = w->stmt[SQW_INSERT];
 
 	if (sq_bind_i64(stmt, 1, qe->time_ms) != SQLITE_OK ||
-	    sq_bind_addr(stmt, 2, &qe->addr) != SQLITE_OK) {
+	    sq_bind_addr(stmt, 2, &qe->addr) != SQLITE_OK ||
+	    sq_bind_i64(stmt, 9, qe->count) != SQLITE_OK) {
 		sq_reset(stmt);
 		return -1;
 	}
@@ -787,7 +790,7 @@ sq_tally_add(struct sq_writer *w, struct sq_tally *t, const struct sq_event *qe)
 		if (t->minute[i] == minute &&
 		    strcmp(&t->ev[i]->text[t->ev[i]->off[0]], l) == 0 &&
 		    strcmp(&t->ev[i]->text[t->ev[i]->off[1]], v) == 0) {
-			t->n[i]++;
+			t->n[i] += qe->count;
 			return 0;
 		}
 	}
@@ -795,7 +798,7 @@ sq_tally_add(struct sq_writer *w, struct sq_tally *t, const struct sq_event *qe)
 		return -1;
 	t->ev[t->used] = qe;
 	t->minute[t->used] = minute;
-	t->n[t->used++] = 1;
+	t->n[t->used++] = qe->count;
 	return 0;
 }
 
@@ -1032,6 +1035,7 @@ store_sqlite_event_query(struct store *st, const struct store_event_query *q,
 			.account = sq_column_text(stmt, 5),
 			.sender = sq_column_text(stmt, 6),
 			.recipient = sq_column_text(stmt, 7),
+			.count = (uint32_t)sqlite3_column_int64(stmt, 8),
 		};
 
 		if (!sq_column_addr(stmt, 1, &ev.addr))

@@ -295,8 +295,8 @@ store_sqlite_event_top(struct store *st, const struct store_top_query *q,
 	   backwards: bounded work on the loop thread whatever the range
 	   holds), then the groups among those with one of the verdicts
 	   (IN (?4, ...): bound, never pasted). */
-	len = snprintf(sql, sizeof(sql), "SELECT %s AS k, count(*) AS n FROM "
-	    "(SELECT addr, account, verdict FROM events WHERE time_ms BETWEEN "
+	len = snprintf(sql, sizeof(sql), "SELECT %s AS k, sum(count) AS n FROM "
+	    "(SELECT addr, account, verdict, count FROM events WHERE time_ms BETWEEN "
 	    "?1 AND ?2 ORDER BY time_ms DESC LIMIT %d) WHERE verdict IN (",
 	    sqd_top_key[q->key], STORE_TOP_SAMPLE);
 	for (size_t i = 0; i < nv; i++)

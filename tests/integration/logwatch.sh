@@ -58,7 +58,7 @@ fails() {
 import json, sys
 d = json.load(open(sys.argv[1]))
 ev = d["events"] if isinstance(d, dict) else d
-print(sum(1 for e in ev if e.get("verdict") == "AUTH_FAIL" and e.get("listener") == "logwatch"))
+print(sum(e.get("count", 1) for e in ev if e.get("verdict") == "AUTH_FAIL" and e.get("listener") == "logwatch"))
 ' "$T/ev.json"
 }
 fails_are() { [ "$(fails "$1")" = "$2" ]; }

@@ -380,6 +380,66 @@ test_refusals_merged(void **state)
 	event_base_free(base);
 }
 
+static bool
+collect_ev_count(void *ctx, const struct store_event *ev)
+{
+	struct ev_collect *c = ctx;
+	size_t used = strlen(c->text);
+
+	(void)snprintf(c->text + used, sizeof(c->text) - used,
+	    "%s|%s|%s|%u\n", ev->verdict, ev->account, ev->reason, ev->count);
+	return true;
+}
+
+/* The logins of one client and account in one second are one event with
+   their count; another account, another second or another verdict is
+   another event. */
+static void
+test_logins_merged(void **state)
+{
+	struct fixture		*f = *state;
+	struct event_base	*base = event_base_new();
+	struct engine		*e = NULL;
+	struct ev_collect	 evs = { "" };
+	struct store_event_query q = { .limit = 100 };
+	char			*err = NULL;
+	struct timeval		 tv = { 1, 200000 };
+	int64_t			 t = ((int64_t)time(NULL) - 5) * 1000;
+	static const struct {
+		const char	*account;
+		enum auth_phase	 phase;
+		int64_t		 ms;
+	} logins[] = {
+		{ "bob", AUTH_PHASE_SUCCESS, 0 }, { "bob", AUTH_PHASE_SUCCESS, 100 },
+		{ "carol", AUTH_PHASE_SUCCESS, 200 },
+		{ "bob", AUTH_PHASE_SUCCESS, 300 }, { "bob", AUTH_PHASE_SUCCESS, 999 },
+		{ "bob", AUTH_PHASE_FAILURE, 400 },
+		{ "bob", AUTH_PHASE_SUCCESS, 1000 },
+	};
+
+	assert_non_null(base);
+	engine_free(&f->e);
+	if (engine_new(base, f->cfg, f->st, NULL, &e, &err) < 0)
+		fail_msg("engine_new: %s", err);
+	for (size_t i = 0; i < sizeof(logins) / sizeof(logins[0]); i++) {
+		struct auth_observation o = obs("authpolicy", "198.18.0.5",
+		    logins[i].account, logins[i].phase);
+
+		o.time_ms = t + logins[i].ms;
+		engine_auth_report(e, &o);
+	}
+	event_base_loopexit(base, &tv);
+	assert_int_equal(event_base_dispatch(base), 0);
+	store_event_sync(f->st);
+	assert_int_equal(store_event_query(f->st, &q, collect_ev_count, &evs), 0);
+	assert_non_null(strstr(evs.text, "AUTH_OK|bob|imap (4 logins in 1 s)|4\n"));
+	assert_non_null(strstr(evs.text, "AUTH_OK|carol|imap|1\n"));
+	assert_non_null(strstr(evs.text, "AUTH_FAIL|bob|imap|1\n"));
+	assert_non_null(strstr(evs.text, "AUTH_OK|bob|imap|1\n"));
+	engine_free(&e);
+	event_base_free(base);
+}
+
 static int
 setup_permanent(void **state)
 {
@@ -613,6 +673,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_escalation_to_permanent,
 		    setup_permanent, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_merged, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_logins_merged, setup,
 		    teardown),
 	};
 

@@ -284,6 +284,16 @@ test_counts_and_top(void **state)
 	    "bob@example.com");
 	append(f, m0 + 60002, "2001:db8:1:3::6", "authpolicy", "AUTH_FAIL",
 	    "carol@example.com");
+	{
+		/* one event standing for 4 failures of one second */
+		struct store_event ev = { .time_ms = m0 + 60004,
+		    .listener = "authpolicy", .verdict = "AUTH_FAIL",
+		    .reason = "imap (4 logins in 1 s)", .account = "dan",
+		    .sender = "", .recipient = "", .count = 4 };
+
+		assert_int_equal(mw_addr_parse("198.51.100.77", &ev.addr), 0);
+		store_event_append(f->st, &ev);
+	}
 	store_event_sync(f->st);
 	store_set_event_hook(f->st, NULL, NULL);
 	append(f, m0 + 60003, "203.0.113.11", "policy", "REJECT", "");
@@ -293,7 +303,7 @@ test_counts_and_top(void **state)
 	assert_int_equal(store_count_query(f->st, m0, m0 + 120000 - 1, count_fn,
 	    &s), 0);
 	assert_int_equal(s.reject, 5);
-	assert_int_equal(s.auth_fail, 3);
+	assert_int_equal(s.auth_fail, 7);	/* 3 events, and one of count 4 */
 	assert_int_equal(s.dunno, 0);		/* DUNNO is not counted */
 	assert_int_equal(s.rows, 3);		/* one row per minute and kind */
 	assert_int_equal(s.minutes[0], m0);
@@ -303,30 +313,37 @@ test_counts_and_top(void **state)
 	assert_int_equal(store_count_query(f->st, m0 + 60000, m0 + 120000,
 	    count_fn, &s), 0);
 	assert_int_equal(s.reject, 1);
-	assert_int_equal(s.auth_fail, 3);
+	assert_int_equal(s.auth_fail, 7);
 
 	q = (struct store_top_query){ .since_ms = m0, .until_ms = m0 + 120000,
 	    .key = STORE_TOP_ADDR, .verdicts = { "REJECT", "AUTH_FAIL" },
 	    .limit = 2 };
+	/* sums of the events' counts, not numbers of rows */
 	assert_int_equal(store_event_top(f->st, &q, top_fn, &t), 0);
 	assert_int_equal(t.count, 2);
-	assert_string_equal(t.keys[0], "203.0.113.9");
-	assert_int_equal(t.n[0], 3);
+	assert_string_equal(t.keys[0], "198.51.100.77");
+	assert_int_equal(t.n[0], 4);
+	assert_string_equal(t.keys[1], "203.0.113.9");
+	assert_int_equal(t.n[1], 3);
 	t.count = 0;
 	q.key = STORE_TOP_NET;
 	q.limit = 10;
 	assert_int_equal(store_event_top(f->st, &q, top_fn, &t), 0);
-	assert_int_equal(t.count, 3);
+	assert_int_equal(t.count, 4);
 	assert_string_equal(t.keys[0], "203.0.113.0/24");
 	assert_int_equal(t.n[0], 5);
-	assert_string_equal(t.keys[1], "2001:db8:1:2::/64");
-	assert_int_equal(t.n[1], 2);
+	assert_string_equal(t.keys[1], "198.51.100.0/24");
+	assert_int_equal(t.n[1], 4);
+	assert_string_equal(t.keys[2], "2001:db8:1:2::/64");
+	assert_int_equal(t.n[2], 2);
 	t.count = 0;
 	q.key = STORE_TOP_ACCOUNT;
 	assert_int_equal(store_event_top(f->st, &q, top_fn, &t), 0);
-	assert_int_equal(t.count, 2);
-	assert_string_equal(t.keys[0], "bob@example.com");
-	assert_int_equal(t.n[0], 2);
+	assert_int_equal(t.count, 3);
+	assert_string_equal(t.keys[0], "dan");
+	assert_int_equal(t.n[0], 4);
+	assert_string_equal(t.keys[1], "bob@example.com");
+	assert_int_equal(t.n[1], 2);
 	/* the verdict filter: DUNNO only */
 	t.count = 0;
 	q = (struct store_top_query){ .since_ms = m0, .until_ms = m0 + 120000,
