@@ -30,19 +30,23 @@
 #define ENGINE_PURGE_EVERY	60	/* ticks between store purges */
 #define ENGINE_PURGE_BATCH	10000	/* expired rows deleted per purge */
 #define ENGINE_MAX_REASON	STORE_MAX_TEXT
-#define ENGINE_COALESCE_SLOTS	4096	/* clients whose DUNNOs merge per tick */
+#define ENGINE_COALESCE_SLOTS	4096	/* clients whose decisions merge per tick */
 
 /*
- * DUNNO decisions are most of the traffic and the least interesting
- * history. Repeats for the same client, listener and reason within one
- * tick become one event that says how many decisions it stands for
- * ("no listing (37 decisions in 1 s)"), so the history still accounts for
- * every decision while the store writes one row per client per second
- * instead of one per request. Refusals are always one event each.
+ * Repeats of a decision (same client, listener, verdict and reason)
+ * within one tick become one event that says how many decisions it
+ * stands for (store_event.count, and "no listing (37 decisions in 1 s)"
+ * in the reason), so the history still accounts for every decision while
+ * the store writes one row per client per second instead of one per
+ * request: DUNNO is most of the traffic, and a refused sender that
+ * retries in a loop must not cost a row and a log line per attempt. The
+ * first refusal of a client in a tick is logged at once; the repeats in
+ * one line when the tick ends.
  */
 struct coalesced {
 	bool			 used;
 	struct mw_addr		 addr;
+	enum verdict_kind	 kind;
 	enum verdict_by		 by;
 	char			*listener;
 	char			*reason;
@@ -309,9 +313,18 @@ engine_coalesce_flush(struct engine *e)
 			    "in 1 s)", c->reason, c->count);
 		else
 			(void)snprintf(reason, sizeof(reason), "%s", c->reason);
+		if (c->kind != VERDICT_DUNNO && c->count > 1) {
+			char addr[MW_ADDR_STRLEN];
+
+			log_info("engine: client %s: %s: %s (%u more in the "
+			    "last second)", mw_addr_format(&c->addr, addr,
+			    sizeof(addr)), verdict_kind_name(c->kind), c->reason,
+			    c->count - 1);
+		}
 		ev = (struct store_event){
 			.time_ms = c->first_ms, .addr = c->addr,
-			.listener = c->listener, .verdict = "DUNNO",
+			.listener = c->listener,
+			.verdict = verdict_kind_name(c->kind),
 			.reason = reason, .account = c->account,
 			.sender = c->sender, .recipient = c->recipient,
 			.count = c->count,
@@ -327,10 +340,11 @@ engine_coalesce_flush(struct engine *e)
 	}
 }
 
-/* True when ev was merged into (or started) a coalesced DUNNO event. */
+/* True when ev was merged into (or started) a coalesced event; *first
+   tells which. */
 static bool
 engine_coalesce(struct engine *e, const struct store_event *ev,
-    enum verdict_by by)
+    enum verdict_kind kind, enum verdict_by by, bool *first)
 {
 	size_t i = (size_t)mw_addr_hash(&ev->addr) & (ENGINE_COALESCE_SLOTS - 1);
 
@@ -340,7 +354,8 @@ engine_coalesce(struct engine *e, const struct store_event *ev,
 
 		if (!c->used) {
 			*c = (struct coalesced){
-				.used = true, .addr = ev->addr, .by = by,
+				.used = true, .addr = ev->addr, .kind = kind,
+				.by = by,
 				.listener = mw_strdup(ev->listener),
 				.first_ms = ev->time_ms,
 				.count = 1, .reason = mw_strdup(ev->reason),
@@ -349,12 +364,15 @@ engine_coalesce(struct engine *e, const struct store_event *ev,
 				.recipient = mw_strdup(ev->recipient),
 			};
 			e->ncoalesced++;
+			*first = true;
 			return true;
 		}
-		if (c->by == by && strcmp(c->listener, ev->listener) == 0 &&
+		if (c->kind == kind && c->by == by &&
+		    strcmp(c->listener, ev->listener) == 0 &&
 		    mw_addr_cmp(&c->addr, &ev->addr) == 0 &&
 		    strcmp(c->reason, ev->reason) == 0) {
 			c->count++;
+			*first = false;
 			return true;
 		}
 	}
@@ -375,15 +393,15 @@ engine_record(struct engine *e, const struct observation *obs,
 		.sender = obs->sender != NULL ? obs->sender : "",
 		.recipient = obs->recipient != NULL ? obs->recipient : "",
 	};
+	bool			 first = true;
 
 	e->stats.decisions++;
 	e->stats.verdicts[v->kind]++;
 	e->stats.by[v->by]++;
-	if (v->kind == VERDICT_DUNNO && e->coalesce != NULL &&
-	    engine_coalesce(e, &ev, v->by))
-		return;
-	store_event_append(e->st, &ev);
-	if (v->kind != VERDICT_DUNNO) {
+	if (e->coalesce == NULL || !engine_coalesce(e, &ev, v->kind, v->by,
+	    &first))
+		store_event_append(e->st, &ev);
+	if (v->kind != VERDICT_DUNNO && first) {
 		char addr[MW_ADDR_STRLEN];
 
 		log_info("engine: client %s: %s: %s",

@@ -557,7 +557,8 @@ admin_route_stats(struct admin_req *r)
 	w.since_ms = until + 1 - sq.span_ms;
 	for (int s = 0; s < SERIES_N; s++)
 		w.counts[s] = mw_arena_calloc(r->a, w.nbuckets, sizeof(uint64_t));
-	store_event_sync(st);	/* what was decided before is counted */
+	engine_flush_pending(r->as->e);	/* what was decided before is */
+	store_event_sync(st);		/* counted */
 	top = json_object();
 	if (store_count_query(st, w.since_ms, until, admin_stats_count_fn,
 	    &w) < 0 ||
