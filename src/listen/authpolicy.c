@@ -1,163 +1,106 @@
 /*
  * authpolicy - Dovecot's auth policy service; see authpolicy.h.
  *
- * evhttp parses HTTP; authpolicy_parse.c the query and the JSON; the
- * engine decides. Hot path (command=allow, allowed): evhttp's request,
- * one JSON parse, engine_auth_check, one reply body added to a reused
- * evbuffer; the arena keeps its first chunk across requests.
- * evhttp 2.1 has no hook for a connection's start and end, so connections
- * are tracked from their first request in a small hash of evcon pointers
- * whose close callback removes them; that is what max_connections counts.
+ * listener.c carries the connections (accept, max_connections, idle
+ * timeout, one recv per readiness into the connection's input, the
+ * answers of one read in one send, linger after an error); http_req.c
+ * frames each request in place with libhttp-parser; authpolicy_parse.c
+ * reads the query and the JSON; the engine decides. Requests are answered
+ * synchronously, so pipelined ones are simply answered in order by the
+ * loop over the input, and one arena serves them all (reset after each
+ * answer).
+ * Hot path (command=allow, allowed): one recv, the framing (callbacks
+ * that record slices), one JSON parse, engine_auth_check, the answer
+ * formatted on the stack and queued, one send; the arena keeps its first
+ * chunk across requests, so nothing is allocated per request.
  * The password hash is copied only into the observation on the stack and
  * wiped from both after the engine returns; it is never logged.
  */
 #include "listen/authpolicy.h"
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
-#include <event2/listener.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "core/arena.h"
 #include "core/log.h"
 #include "core/slice.h"
 #include "engine/engine.h"
 #include "listen/authpolicy_parse.h"
+#include "listen/http_req.h"
 #include "listen/listener.h"
 
 #define AUTHPOLICY_ARENA_CHUNK	4096	/* a request with its copies fits */
-#define AUTHPOLICY_CONN_BUCKETS	1024	/* hash of tracked connections */
-#define AUTHPOLICY_WARN_INTERVAL 10	/* seconds between "limit reached" warnings */
-#define AUTHPOLICY_HTTP_MAX_BODY (4 * AUTHPOLICY_MAX_BODY)	/* above: evhttp's 413 */
 #define AUTHPOLICY_MAX_LOG_LOGIN 100	/* bytes of a login quoted in a log line */
-
-/* A connection that has sent a request. */
-struct authpolicy_conn {
-	struct authpolicy_conn		*next;	/* in its bucket */
-	struct evhttp_connection	*evcon;
-	struct authpolicy_server	*ap;
-};
+#define AUTHPOLICY_HEAD_MAX	256	/* bytes of an answer's status line and headers */
+#define AUTHPOLICY_CONTINUE	"HTTP/1.1 100 Continue\r\n\r\n"
 
 struct authpolicy_server {
 	struct event_base	*base;
 	const struct cfg	*cfg;
 	struct engine		*engine;
-	struct evhttp		*http;
-	struct listener_sock	 tcp, unix_s;	/* fds owned by evhttp */
+	struct listener		*tcp, *unix_l;
 	struct mw_arena		*arena;		/* the request being answered */
-	struct evbuffer		*out;		/* reply body, moved out by evhttp */
-	struct authpolicy_conn	*conns[AUTHPOLICY_CONN_BUCKETS];
 	struct authpolicy_stats	 stats;
-	time_t			 last_limit_warn;
 };
 
-static size_t
-authpolicy_bucket(const struct evhttp_connection *evcon)
-{
-	uint64_t h = (uint64_t)(uintptr_t)evcon * 0x9e3779b97f4a7c15ULL;
+struct authpolicy_conn {
+	struct authpolicy_server *ap;
+	struct listener_conn	*c;
+	bool			 continued;	/* "100 Continue" sent for the
+						   request waiting in the input */
+};
 
-	return (size_t)(h >> 54) % AUTHPOLICY_CONN_BUCKETS;
-}
+static const struct http_req_limits authpolicy_http_limits = {
+	.max_header_bytes = AUTHPOLICY_MAX_HEADERS,
+	.max_headers = AUTHPOLICY_MAX_HEADER_LINES,
+	.max_body = AUTHPOLICY_MAX_BODY,
+	.header = AUTHPOLICY_API_HEADER,
+};
 
-static void
-authpolicy_conn_on_close(struct evhttp_connection *evcon, void *arg)
-{
-	struct authpolicy_conn	*c = arg, **pp;
-	struct authpolicy_server *ap = c->ap;
-
-	for (pp = &ap->conns[authpolicy_bucket(evcon)]; *pp != NULL;
-	    pp = &(*pp)->next) {
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	}
-	ap->stats.connections--;
-	free(c);
-}
-
-/* true: evcon is tracked (now or from an earlier request); false: it is
-   new and over max_connections. */
-static bool
-authpolicy_conn_track(struct authpolicy_server *ap,
-    struct evhttp_connection *evcon)
-{
-	size_t			 b = authpolicy_bucket(evcon);
-	struct authpolicy_conn	*c;
-	struct bufferevent	*bev;
-	int			 one = 1;
-
-	for (c = ap->conns[b]; c != NULL; c = c->next)
-		if (c->evcon == evcon)
-			return true;
-	if (ap->stats.connections >= ap->cfg->authpolicy.max_connections)
-		return false;
-	c = mw_calloc(1, sizeof(*c));
-	c->evcon = evcon;
-	c->ap = ap;
-	c->next = ap->conns[b];
-	ap->conns[b] = c;
-	evhttp_connection_set_closecb(evcon, authpolicy_conn_on_close, c);
-	ap->stats.connections++;
-	ap->stats.connections_total++;
-	/* Answers are one write each: no Nagle delay behind them. Fails
-	   harmlessly on a unix socket. */
-	if ((bev = evhttp_connection_get_bufferevent(evcon)) != NULL)
-		(void)setsockopt(bufferevent_getfd(bev), IPPROTO_TCP,
-		    TCP_NODELAY, &one, sizeof(one));
-	return true;
-}
-
-/* "authpolicy[127.0.0.1:41822]", "authpolicy[unix]": for log lines only. */
+/* The Connection header the answer to r needs: r NULL is a request whose
+   framing was lost (the connection closes after the answer). */
 static const char *
-authpolicy_ctx(struct authpolicy_server *ap, struct evhttp_request *req)
+authpolicy_conn_header(const struct http_req *r)
 {
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-	char			*host = NULL;
-	ev_uint16_t		 port = 0;
-
-	if (evcon != NULL)
-		evhttp_connection_get_peer(evcon, &host, &port);
-	if (host == NULL || host[0] == '\0' || port == 0)
-		return "authpolicy[unix]";
-	return mw_arena_printf(ap->arena, strchr(host, ':') != NULL ?
-	    "authpolicy[[%s]:%u]" : "authpolicy[%s:%u]",
-	    mw_sanitize(ap->arena, mw_slice_from_cstr(host), MW_ADDR_STRLEN),
-	    (unsigned)port);
+	if (r == NULL || !r->keep_alive)
+		return "Connection: close\r\n";
+	/* HTTP/1.0 closes unless the answer says otherwise. */
+	return r->is_http10 ? "Connection: keep-alive\r\n" : "";
 }
 
+/* The status line, the headers (extra: "" or complete lines) and body in
+   one write. */
 static void
-authpolicy_send(struct authpolicy_server *ap, struct evhttp_request *req,
-    int code, const char *phrase, const char *body, size_t len)
+authpolicy_send(struct authpolicy_conn *ac, const struct http_req *r,
+    int code, const char *phrase, const char *extra, const char *body,
+    size_t len)
 {
-	if (evbuffer_add(ap->out, body, len) < 0)
-		mw_panic("evbuffer_add: out of memory");
-	evhttp_send_reply(req, code, phrase, ap->out);
-	evbuffer_drain(ap->out, evbuffer_get_length(ap->out));
+	char	 buf[AUTHPOLICY_HEAD_MAX + AUTHPOLICY_REPLY_MAX];
+	int	 n;
+
+	n = snprintf(buf, sizeof(buf), "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: application/json\r\nContent-Length: %zu\r\n%s%s\r\n",
+	    code, phrase, len, extra, authpolicy_conn_header(r));
+	MW_ASSERT(n > 0 && (size_t)n < AUTHPOLICY_HEAD_MAX &&
+	    len <= AUTHPOLICY_REPLY_MAX);
+	memcpy(buf + n, body, len);
+	listener_conn_write(ac->c, buf, (size_t)n + len);
 }
 
 /* A refusal: {"error": text}, one warning line. */
 static void
-authpolicy_refuse(struct authpolicy_server *ap, struct evhttp_request *req,
-    int code, const char *phrase, const char *what, const char *text)
+authpolicy_refuse(struct authpolicy_conn *ac, const struct http_req *r,
+    int code, const char *phrase, const char *extra, const char *what,
+    const char *text)
 {
 	char	 body[AUTHPOLICY_REPLY_MAX];
 	size_t	 len = authpolicy_error_format(text, body, sizeof(body));
 
-	log_warn("%s: %s: %s; answered %d", authpolicy_ctx(ap, req), what,
+	log_warn("%s: %s: %s; answered %d", listener_conn_ctx(ac->c), what,
 	    text, code);
-	authpolicy_send(ap, req, code, phrase, body, len);
+	authpolicy_send(ac, r, code, phrase, extra, body, len);
 }
 
 /* reject_text with its "%s" replaced by the reason ("%%" is "%"). */
@@ -185,11 +128,11 @@ authpolicy_reject_text(struct authpolicy_server *ap, const char *reason)
 }
 
 static void
-authpolicy_log_verdict(struct authpolicy_server *ap,
-    struct evhttp_request *req, const struct authpolicy_req *r,
-    const struct auth_verdict *v)
+authpolicy_log_verdict(struct authpolicy_conn *ac,
+    const struct authpolicy_req *r, const struct auth_verdict *v)
 {
-	const char *what;
+	struct authpolicy_server *ap = ac->ap;
+	const char		 *what;
 
 	if (v->kind == AUTH_VERDICT_ALLOW && !log_is_debug())
 		return;
@@ -197,61 +140,76 @@ authpolicy_log_verdict(struct authpolicy_server *ap,
 	    v->kind == AUTH_VERDICT_TARPIT ? mw_arena_printf(ap->arena,
 	    "tarpit %u s", (unsigned)v->delay_s) : "allowed";
 	log_msg(v->kind == AUTH_VERDICT_ALLOW ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO,
-	    "%s: %s login \"%s\" from %s: %s (%s)", authpolicy_ctx(ap, req),
+	    "%s: %s login \"%s\" from %s: %s (%s)", listener_conn_ctx(ac->c),
 	    r->protocol[0] != '\0' ? r->protocol : "?",
 	    mw_sanitize(ap->arena, mw_slice_from_cstr(r->login),
 	    AUTHPOLICY_MAX_LOG_LOGIN), r->has_addr ? r->remote : "unknown",
 	    what, v->reason != NULL ? v->reason : "-");
 }
 
-static void
-authpolicy_handle(struct authpolicy_server *ap, struct evhttp_request *req)
+/* The query string NUL-terminated in buf (size > AUTHPOLICY_MAX_QUERY +
+   1); a longer one is cut one byte over the limit, which the parser
+   refuses. NULL when the target had none. */
+static const char *
+authpolicy_query(const struct http_req *hr, char *buf, size_t size)
 {
-	const struct evhttp_uri	*uri = evhttp_request_get_evhttp_uri(req);
-	struct evbuffer		*in = evhttp_request_get_input_buffer(req);
+	size_t len = hr->query.len < size - 1 ? hr->query.len : size - 1;
+
+	if (hr->query.ptr == NULL)
+		return NULL;
+	memcpy(buf, hr->query.ptr, len);
+	buf[len] = '\0';
+	return buf;
+}
+
+/* Method and API key: false when refused (answered). */
+static bool
+authpolicy_admit(struct authpolicy_conn *ac, const struct http_req *hr)
+{
+	struct authpolicy_server *ap = ac->ap;
+	const char		 *want = ap->cfg->authpolicy.api_key;
+
+	if (!hr->is_post) {
+		ap->stats.malformed++;
+		authpolicy_refuse(ac, hr, 405, "Method Not Allowed",
+		    "Allow: POST\r\n", "refused request", "only POST is "
+		    "served: this is Dovecot's auth_policy_server_url");
+		return false;
+	}
+	if (want[0] == '\0' || authpolicy_key_eq(hr->has_header ?
+	    hr->header.ptr : NULL, hr->header.len, want, strlen(want)))
+		return true;
+	ap->stats.unauthorized++;
+	authpolicy_refuse(ac, hr, 401, "Unauthorized", "", "refused request",
+	    !hr->has_header ? "no X-API-Key header: set "
+	    "auth_policy_server_api_header to [authpolicy] api_key" :
+	    "wrong X-API-Key: set auth_policy_server_api_header to "
+	    "[authpolicy] api_key");
+	return false;
+}
+
+static void
+authpolicy_handle(struct authpolicy_conn *ac, const struct http_req *hr)
+{
+	struct authpolicy_server *ap = ac->ap;
 	const struct cfg	*cfg = ap->cfg;
 	struct authpolicy_req	 r;
 	struct auth_observation	 o;
 	struct auth_verdict	 v = { .kind = AUTH_VERDICT_ALLOW };
 	enum authpolicy_cmd	 cmd;
-	const char		*error = NULL, *body, *key;
+	const char		*error = NULL, *body;
 	char			 reply[AUTHPOLICY_REPLY_MAX];
+	char			 query[AUTHPOLICY_MAX_QUERY + 2];
 	size_t			 len;
 
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_POST) {
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Allow", "POST");
-		ap->stats.malformed++;
-		authpolicy_refuse(ap, req, 405, "Method Not Allowed",
-		    "refused request", "only POST is served: this is Dovecot's "
-		    "auth_policy_server_url");
+	if (!authpolicy_admit(ac, hr))
 		return;
-	}
-	if (cfg->authpolicy.api_key[0] != '\0') {
-		key = evhttp_find_header(evhttp_request_get_input_headers(req),
-		    AUTHPOLICY_API_HEADER);
-		if (!authpolicy_key_eq(key, key != NULL ? strlen(key) : 0,
-		    cfg->authpolicy.api_key, strlen(cfg->authpolicy.api_key))) {
-			ap->stats.unauthorized++;
-			authpolicy_refuse(ap, req, 401, "Unauthorized",
-			    "refused request", key == NULL ? "no X-API-Key "
-			    "header: set auth_policy_server_api_header to "
-			    "[authpolicy] api_key" : "wrong X-API-Key: set "
-			    "auth_policy_server_api_header to [authpolicy] "
-			    "api_key");
-			return;
-		}
-	}
-	if (authpolicy_parse_query(uri != NULL ? evhttp_uri_get_query(uri) :
-	    NULL, &cmd, ap->arena, &error) < 0)
+	if (authpolicy_parse_query(authpolicy_query(hr, query, sizeof(query)),
+	    &cmd, ap->arena, &error) < 0)
 		goto malformed;
-	len = evbuffer_get_length(in);
-	if (len > AUTHPOLICY_MAX_BODY)	/* before the pullup copies it */
-		body = "";
-	else if ((body = (const char *)evbuffer_pullup(in, -1)) == NULL)
-		body = "";	/* empty buffer */
-	if (authpolicy_parse_body(body, len, cmd, cfg->authpolicy.hash_truncate,
-	    ap->arena, &r, &error) < 0)
+	body = hr->body.ptr != NULL ? hr->body.ptr : "";
+	if (authpolicy_parse_body(body, hr->body.len, cmd,
+	    cfg->authpolicy.hash_truncate, ap->arena, &r, &error) < 0)
 		goto malformed;
 
 	ap->stats.requests++;
@@ -271,7 +229,7 @@ authpolicy_handle(struct authpolicy_server *ap, struct evhttp_request *req)
 		if (v.kind != AUTH_VERDICT_ALLOW && v.kind != AUTH_VERDICT_TARPIT &&
 		    v.kind != AUTH_VERDICT_REJECT) {
 			log_error("%s: the engine answered an unknown verdict "
-			    "%d; allowing (fail open)", authpolicy_ctx(ap, req),
+			    "%d; allowing (fail open)", listener_conn_ctx(ac->c),
 			    (int)v.kind);
 			ap->stats.fail_open++;
 			v = (struct auth_verdict){ .kind = AUTH_VERDICT_ALLOW };
@@ -288,7 +246,7 @@ authpolicy_handle(struct authpolicy_server *ap, struct evhttp_request *req)
 		}
 		if (log_is_debug())
 			log_debug("%s: report: %s login \"%s\" from %s: %s%s",
-			    authpolicy_ctx(ap, req), r.protocol[0] != '\0' ?
+			    listener_conn_ctx(ac->c), r.protocol[0] != '\0' ?
 			    r.protocol : "?", mw_sanitize(ap->arena,
 			    mw_slice_from_cstr(r.login),
 			    AUTHPOLICY_MAX_LOG_LOGIN), r.has_addr ? r.remote :
@@ -299,88 +257,103 @@ authpolicy_handle(struct authpolicy_server *ap, struct evhttp_request *req)
 	explicit_bzero(r.pwhash, sizeof(r.pwhash));
 	if (cmd == AUTHPOLICY_CMD_ALLOW) {
 		ap->stats.verdicts[v.kind]++;
-		authpolicy_log_verdict(ap, req, &r, &v);
+		authpolicy_log_verdict(ac, &r, &v);
 	}
 	len = authpolicy_reply_format(&v, v.kind == AUTH_VERDICT_REJECT ?
 	    authpolicy_reject_text(ap, v.reason) : NULL, reply, sizeof(reply));
-	authpolicy_send(ap, req, 200, "OK", reply, len);
+	authpolicy_send(ac, hr, 200, "OK", "", reply, len);
 	return;
 malformed:
 	ap->stats.malformed++;
-	authpolicy_refuse(ap, req, 400, "Bad Request", "malformed request",
+	authpolicy_refuse(ac, hr, 400, "Bad Request", "", "malformed request",
 	    error);
 }
 
+/* The request's framing is lost: a JSON 400 (411, 413, 431) and close. */
 static void
-authpolicy_on_request(struct evhttp_request *req, void *arg)
+authpolicy_conn_bad_http(struct authpolicy_conn *ac, const struct http_req *hr)
 {
-	struct authpolicy_server *ap = arg;
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	ac->ap->stats.malformed++;
+	authpolicy_refuse(ac, NULL, hr->status, hr->phrase, "",
+	    "malformed request", hr->error);
+	/* Runs authpolicy_conn_on_close: ac is gone after this. */
+	listener_conn_close_after_write(ac->c);
+}
 
-	if (evcon != NULL && !authpolicy_conn_track(ap, evcon)) {
-		time_t now = time(NULL);
+/* Every complete request in the input, in order, until the peer stops
+   reading its answers or the connection is to close. An incomplete one
+   stays in the input and is parsed again from its start next time. */
+static void
+authpolicy_conn_on_read(struct listener_conn *c, void *ctx)
+{
+	struct authpolicy_conn	*ac = ctx;
+	struct http_req		 hr;
 
-		ap->stats.over_limit++;
-		if (now - ap->last_limit_warn >= AUTHPOLICY_WARN_INTERVAL) {
-			ap->last_limit_warn = now;
-			log_warn("authpolicy: %llu connections, the limit; "
-			    "refusing new ones with 503 (%llu so far; raise "
-			    "[authpolicy] max_connections?)",
-			    (unsigned long long)ap->stats.connections,
-			    (unsigned long long)ap->stats.over_limit);
+	while (!listener_conn_write_blocked(c)) {
+		size_t	 len;
+		char	*data = listener_conn_input(c, &len);
+		int	 ret;
+
+		if (len == 0)
+			break;
+		ret = http_req_parse(data, len, &authpolicy_http_limits, &hr);
+		if (ret < 0) {
+			authpolicy_conn_bad_http(ac, &hr);
+			return;
 		}
-		evhttp_add_header(evhttp_request_get_output_headers(req),
-		    "Connection", "close");
-		authpolicy_send(ap, req, 503, "Service Unavailable",
-		    "{\"error\":\"too many connections\"}", 32);
-		mw_arena_reset(ap->arena);
-		return;
+		if (ret == 0) {
+			if (hr.expect_continue && !ac->continued) {
+				listener_conn_write(c, AUTHPOLICY_CONTINUE,
+				    sizeof(AUTHPOLICY_CONTINUE) - 1);
+				ac->continued = true;
+			}
+			break;
+		}
+		ac->continued = false;
+		authpolicy_handle(ac, &hr);
+		mw_arena_reset(ac->ap->arena);
+		listener_conn_consume(c, hr.used);
+		if (!hr.keep_alive) {
+			/* Runs authpolicy_conn_on_close. */
+			listener_conn_close_after_write(c);
+			return;
+		}
 	}
-	authpolicy_handle(ap, req);
-	mw_arena_reset(ap->arena);
 }
 
 static void
-authpolicy_on_accept_error(struct evconnlistener *l, void *arg)
+authpolicy_conn_on_close(struct listener_conn *c, void *ctx)
 {
-	(void)l;
-	(void)arg;
-	/* EMFILE and friends: evconnlistener retries on the next event. */
-	log_warn_errno("authpolicy: accept");
-}
+	struct authpolicy_conn *ac = ctx;
 
-/* Hands s's fd to evhttp (which closes it when freed). */
-static int
-authpolicy_serve(struct authpolicy_server *ap, struct listener_sock *s,
-    const char *what, char **error_r)
-{
-	struct evconnlistener *l;
-
-	l = evconnlistener_new(ap->base, NULL, NULL, LEV_OPT_CLOSE_ON_FREE |
-	    LEV_OPT_CLOSE_ON_EXEC, LISTENER_BACKLOG, s->fd);
-	if (l == NULL) {
-		if (asprintf(error_r, "authpolicy: listen on %s failed", what) < 0)
-			mw_panic("asprintf: out of memory");
-		close(s->fd);
-		s->fd = -1;
-		return -1;
-	}
-	evconnlistener_set_error_cb(l, authpolicy_on_accept_error);
-	if (evhttp_bind_listener(ap->http, l) == NULL) {
-		evconnlistener_free(l);
-		s->fd = -1;
-		if (asprintf(error_r, "authpolicy: cannot serve HTTP on %s",
-		    what) < 0)
-			mw_panic("asprintf: out of memory");
-		return -1;
-	}
-	return 0;
+	(void)c;
+	ac->ap->stats.connections--;
+	free(ac);
 }
 
 static void
-authpolicy_apply(struct authpolicy_server *ap)
+authpolicy_on_accept(void *ctx, struct listener_conn *c)
 {
-	evhttp_set_timeout(ap->http, (int)ap->cfg->authpolicy.timeout);
+	struct authpolicy_server *ap = ctx;
+	struct authpolicy_conn	 *ac = mw_calloc(1, sizeof(*ac));
+
+	ac->ap = ap;
+	ac->c = c;
+	ap->stats.connections++;
+	ap->stats.connections_total++;
+	listener_conn_set_cb(c, authpolicy_conn_on_read,
+	    authpolicy_conn_on_close, ac);
+}
+
+static void
+authpolicy_limits(const struct cfg *cfg, struct listener_limits *lim)
+{
+	*lim = (struct listener_limits){
+		.max_connections = cfg->authpolicy.max_connections,
+		.idle_timeout = cfg->authpolicy.timeout,
+		/* Any request http_req_parse may still accept. */
+		.max_input = AUTHPOLICY_MAX_HEADERS + AUTHPOLICY_MAX_BODY,
+	};
 }
 
 int
@@ -390,39 +363,26 @@ authpolicy_server_new(struct event_base *base, const struct cfg *cfg,
 	struct authpolicy_server *ap = mw_calloc(1, sizeof(*ap));
 	const char		*listen = cfg->authpolicy.listen;
 	const char		*path = cfg->authpolicy.unix_socket;
+	struct listener_limits	 lim;
 
 	*ap_r = NULL;
 	*error_r = NULL;
 	ap->base = base;
 	ap->cfg = cfg;
 	ap->engine = e;
-	ap->tcp.fd = ap->unix_s.fd = -1;
 	ap->arena = mw_arena_new(AUTHPOLICY_ARENA_CHUNK);
-	if ((ap->out = evbuffer_new()) == NULL ||
-	    (ap->http = evhttp_new(base)) == NULL)
-		mw_panic("evhttp_new: out of memory");
-	evhttp_set_max_headers_size(ap->http, AUTHPOLICY_MAX_HEADERS);
-	evhttp_set_max_body_size(ap->http, AUTHPOLICY_HTTP_MAX_BODY);
-	/* Every method reaches us, so a wrong one gets a JSON answer. */
-	evhttp_set_allowed_methods(ap->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_default_content_type(ap->http, "application/json");
-	evhttp_set_gencb(ap->http, authpolicy_on_request, ap);
-	authpolicy_apply(ap);
+	authpolicy_limits(cfg, &lim);
 	if (listen[0] != '\0') {
-		if (listener_bind_tcp("authpolicy", listen, &ap->tcp,
-		    error_r) < 0 ||
-		    authpolicy_serve(ap, &ap->tcp, listen, error_r) < 0)
+		if (listener_new_tcp(base, "authpolicy", listen, &lim,
+		    authpolicy_on_accept, ap, &ap->tcp, error_r) < 0)
 			goto fail;
 		log_info("authpolicy: listening on %s", listen);
 	}
 	if (path[0] != '\0') {
-		if (listener_bind_unix("authpolicy", path,
+		if (listener_new_unix(base, "authpolicy", path,
 		    cfg->authpolicy.unix_socket_mode,
-		    cfg->authpolicy.unix_socket_group, &ap->unix_s,
-		    error_r) < 0 ||
-		    authpolicy_serve(ap, &ap->unix_s, path, error_r) < 0)
+		    cfg->authpolicy.unix_socket_group, &lim,
+		    authpolicy_on_accept, ap, &ap->unix_l, error_r) < 0)
 			goto fail;
 		log_info("authpolicy: listening on %s", path);
 	}
@@ -446,7 +406,8 @@ fail:
 void
 authpolicy_server_reload(struct authpolicy_server *ap, const struct cfg *cfg)
 {
-	const struct cfg *old = ap->cfg;
+	const struct cfg	*old = ap->cfg;
+	struct listener_limits	 lim;
 
 	if (strcmp(old->authpolicy.listen, cfg->authpolicy.listen) != 0 ||
 	    strcmp(old->authpolicy.unix_socket,
@@ -458,7 +419,11 @@ authpolicy_server_reload(struct authpolicy_server *ap, const struct cfg *cfg)
 		    "unix_socket_group changed; keeping the current sockets "
 		    "until a restart");
 	ap->cfg = cfg;
-	authpolicy_apply(ap);
+	authpolicy_limits(cfg, &lim);
+	if (ap->tcp != NULL)
+		listener_set_limits(ap->tcp, &lim);
+	if (ap->unix_l != NULL)
+		listener_set_limits(ap->unix_l, &lim);
 }
 
 void
@@ -469,22 +434,10 @@ authpolicy_server_free(struct authpolicy_server **app)
 	if (ap == NULL)
 		return;
 	*app = NULL;
-	/* Frees every connection (their close callbacks run) and the
-	   listeners with their fds. */
-	if (ap->http != NULL)
-		evhttp_free(ap->http);
-	for (size_t i = 0; i < AUTHPOLICY_CONN_BUCKETS; i++) {
-		while (ap->conns[i] != NULL) {
-			struct authpolicy_conn *c = ap->conns[i];
-
-			ap->conns[i] = c->next;
-			free(c);
-		}
-	}
-	listener_sock_release(&ap->tcp);
-	listener_sock_release(&ap->unix_s);
-	if (ap->out != NULL)
-		evbuffer_free(ap->out);
+	/* Closes every connection (their on_close runs) and removes the
+	   unix socket file. */
+	listener_free(&ap->tcp);
+	listener_free(&ap->unix_l);
 	mw_arena_free(&ap->arena);
 	free(ap);
 }
@@ -494,10 +447,14 @@ authpolicy_server_get_stats(const struct authpolicy_server *ap,
     struct authpolicy_stats *s_r)
 {
 	*s_r = ap->stats;
+	if (ap->tcp != NULL)
+		s_r->over_limit += listener_refused(ap->tcp);
+	if (ap->unix_l != NULL)
+		s_r->over_limit += listener_refused(ap->unix_l);
 }
 
 uint16_t
 authpolicy_server_port(const struct authpolicy_server *ap)
 {
-	return ap->tcp.port;
+	return ap->tcp != NULL ? listener_port(ap->tcp) : 0;
 }

@@ -1,7 +1,8 @@
 /*
  * authpolicy - Dovecot's auth policy service (auth_policy_server_url),
- * HTTP/1.1 with evhttp on cfg->authpolicy.listen (TCP) and/or
- * cfg->authpolicy.unix_socket.
+ * HTTP/1.1 (keep-alive, pipelining) on cfg->authpolicy.listen (TCP)
+ * and/or cfg->authpolicy.unix_socket, through listener.c and http_req.c
+ * (libhttp-parser).
  *
  * POST ...?command=allow: the attempt becomes an auth_observation (phase
  * BEFORE) for engine_auth_check, and the verdict the answer
@@ -14,16 +15,23 @@
  *
  * Refusals: a request that is not a valid auth policy request gets 400
  * and {"error":"..."}, a missing or wrong X-API-Key (when api_key is set)
- * 401, a method other than POST 405, a new connection over
- * max_connections 503 and a close; each one warning line and a counter.
+ * 401, a method other than POST 405 (with Allow: POST); each one warning
+ * line and a counter, and the connection stays open. A request whose
+ * HTTP framing is broken gets a JSON 400 too, a chunked body 411, a body
+ * over AUTHPOLICY_MAX_BODY 413 (from Content-Length, before it is read),
+ * headers over AUTHPOLICY_MAX_HEADERS bytes or AUTHPOLICY_MAX_HEADER_LINES
+ * lines 431; then the connection closes. Every error body is JSON.
+ * A new connection over max_connections (per listening socket) is
+ * closed at once by the listener and counted (over_limit).
  * Dovecot treats every refusal as a policy failure and, with its default
  * auth_policy_reject_on_fail = no, lets the login go on (fail open). An
  * engine verdict the service does not know is answered "allow" and
- * counted as fail_open. Bodies over AUTHPOLICY_MAX_BODY get 400 up to 4x
- * that size and evhttp's own 413 beyond. Connections are counted from
- * their first request; one that never sends a complete request is closed
- * by the timeout. Memory: one arena for the request being answered,
- * reset after each answer (requests are answered synchronously).
+ * counted as fail_open. An idle connection, or one that does not finish
+ * its request, is closed after [authpolicy] timeout. "Connection: close"
+ * and HTTP/1.0 without keep-alive close after the answer; "Expect:
+ * 100-continue" is answered "100 Continue". Memory: one arena for the
+ * request being answered, reset after each answer (requests are answered
+ * synchronously).
  * Loop thread only.
  */
 #ifndef MW_LISTEN_AUTHPOLICY_H
@@ -37,22 +45,23 @@
 struct event_base;
 struct engine;
 
-#define AUTHPOLICY_MAX_HEADERS	8192	/* bytes of request headers; Dovecot sends ~250 */
+#define AUTHPOLICY_MAX_HEADERS	8192	/* bytes of request line and headers; Dovecot sends ~250 */
+#define AUTHPOLICY_MAX_HEADER_LINES 64	/* header lines; Dovecot sends 5 */
 #define AUTHPOLICY_API_HEADER	"X-API-Key"	/* as Dovecot sends a bare api header value */
 
 struct authpolicy_server;
 
 struct authpolicy_stats {
-	uint64_t	 connections;		/* open now (after a first request) */
+	uint64_t	 connections;		/* open now */
 	uint64_t	 connections_total;	/* since start */
 	uint64_t	 requests;		/* valid requests answered */
 	uint64_t	 allow_checks;		/* command=allow */
 	uint64_t	 reports;		/* command=report */
 	uint64_t	 policy_rejects;	/* reports of logins we refused */
 	uint64_t	 verdicts[3];		/* allow answers by enum auth_verdict_kind */
-	uint64_t	 malformed;		/* 400, 405 */
+	uint64_t	 malformed;		/* 400, 405, 411, 413, 431 */
 	uint64_t	 unauthorized;		/* 401 */
-	uint64_t	 over_limit;		/* 503: over max_connections */
+	uint64_t	 over_limit;		/* closed: over max_connections */
 	uint64_t	 fail_open;		/* allowed because of our own trouble */
 };
 

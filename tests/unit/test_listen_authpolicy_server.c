@@ -4,8 +4,11 @@
  * its unix socket while the test drives the loop: Dovecot's requests and
  * the answers the engine's verdicts become (allow, tarpit, refusal with
  * reject_text), the refusals (401, 405, 400 with their log lines), keep-
- * alive connections, max_connections (503, then room again once a
- * connection closes, counted back to 0), and no password hash in the log.
+ * alive connections, max_connections (closed at once, then room again once
+ * a connection closes, counted back to 0), no password hash in the log,
+ * and the HTTP transport: pipelining, a request split over many reads,
+ * keep-alive by version and Connection, broken HTTP (a JSON 400, 411,
+ * 413, then the close), Expect: 100-continue.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -200,6 +203,87 @@ conn_request(struct fixture *f, int fd, const char *method,
 	return code;
 }
 
+/* Drives the loop until the server closes fd (false after 5 s). */
+static bool
+conn_wait_closed(struct fixture *f, int fd)
+{
+	time_t	 deadline = time(NULL) + 5;
+	char	 buf[512];
+	ssize_t	 r;
+
+	while (time(NULL) < deadline) {
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno == ECONNRESET))
+			return true;
+		if (r < 0)
+			usleep(500);
+	}
+	return false;
+}
+
+/* Bytes of the answers complete at the start of buf (len bytes): how
+   many there are in *n_r. "100 Continue" counts as one. */
+static size_t
+answers_len(const char *buf, size_t len, int *n_r)
+{
+	size_t	 off = 0;
+
+	*n_r = 0;
+	for (;;) {
+		const char	*end = memmem(buf + off, len - off, "\r\n\r\n", 4);
+		const char	*cl;
+		size_t		 head, body = 0;
+
+		if (end == NULL)
+			return off;
+		head = (size_t)(end + 4 - (buf + off));
+		cl = memmem(buf + off, head, "Content-Length: ", 16);
+		if (cl != NULL)
+			body = (size_t)atoi(cl + 16);
+		if (off + head + body > len)
+			return off;
+		off += head + body;
+		(*n_r)++;
+	}
+}
+
+/* Sends data (len bytes) on fd, then reads until want answers arrived or
+   the server closed (*closed_r; then a little longer for the close).
+   The answers NUL-terminated in out. */
+static void
+conn_exchange(struct fixture *f, int fd, const char *data, size_t len,
+    int want, char *out, size_t size, bool *closed_r)
+{
+	time_t	 deadline = time(NULL) + 10;
+	size_t	 got = 0;
+	int	 n = 0;
+	ssize_t	 r;
+
+	if (len > 0)
+		assert_int_equal(send(fd, data, len, MSG_NOSIGNAL), (ssize_t)len);
+	*closed_r = false;
+	while (time(NULL) < deadline) {
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		r = recv(fd, out + got, size - 1 - got, MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno == ECONNRESET)) {
+			*closed_r = true;
+			break;
+		}
+		if (r < 0) {
+			assert_true(errno == EAGAIN);
+			if (n >= want)
+				break;
+			usleep(500);
+			continue;
+		}
+		got += (size_t)r;
+		out[got] = '\0';
+		(void)answers_len(out, got, &n);
+	}
+	out[got] = '\0';
+}
+
 static int
 request(struct fixture *f, const char *method, const char *target,
     const char *headers, const char *body, char **body_r)
@@ -260,7 +344,7 @@ test_dovecot_requests(void **state)
 	expect(f, "/?command=allow", BODY("192.0.2.7", "alice", ""), 200,
 	    "{\"status\":-1,\"msg\":\"no: banned 192.0.2.7 (login): 3 failed "
 	    "logins in 10m (imap)\"}");
-	assert_non_null(strstr(f->log, "authpolicy[unix]: imap login \"alice\" "
+	assert_non_null(strstr(f->log, "authpolicy[unix:1]: imap login \"alice\" "
 	    "from 192.0.2.7: allowed (no objection)\n"));
 	assert_non_null(strstr(f->log, "]: imap login \"alice\" from 192.0.2.7: "
 	    "tarpit 3 s (2 failed logins in 10m)\n"));
@@ -354,17 +438,12 @@ test_keepalive_and_limit(void **state)
 	authpolicy_server_get_stats(f->ap, &s);
 	assert_int_equal(s.connections, 2);
 	assert_int_equal(s.connections_total, 2);
-	/* a third is over max_connections = 2: 503 and closed */
+	/* a third is over max_connections = 2: closed at once */
 	c = conn_open(f);
-	assert_int_equal(conn_request(f, c, "POST", "/?command=allow", KEY,
-	    BODY("192.0.2.9", "carol", ""), &got, &closed), 503);
-	assert_string_equal(got, "{\"error\":\"too many connections\"}");
-	assert_true(closed);
-	free(got);
+	assert_true(conn_wait_closed(f, c));
 	close(c);
 	assert_non_null(strstr(f->log, "authpolicy: 2 connections, the limit; "
-	    "refusing new ones with 503 (1 so far; raise [authpolicy] "
-	    "max_connections?)\n"));
+	    "refusing new ones (1 so far; raise max_connections?)\n"));
 	/* one leaves: room for a new one */
 	close(a);
 	for (int i = 0; i < 200; i++) {
@@ -422,6 +501,211 @@ test_idle_timeout(void **state)
 	close(a);
 }
 
+#define ALLOW_BODY(remote) BODY(remote, "erin", "")
+
+/* A POST of body to /?command=allow with the version and extra headers. */
+static char *
+post_allow(const char *version, const char *extra, const char *body)
+{
+	char	*req;
+
+	assert_true(asprintf(&req, "POST /?command=allow %s\r\nHost: x\r\n"
+	    KEY "%sContent-Length: %zu\r\n\r\n%s", version, extra,
+	    strlen(body), body) > 0);
+	return req;
+}
+
+/* Still open: nothing to read, no close, after the loop ran a while. */
+static bool
+conn_is_open(struct fixture *f, int fd)
+{
+	char	 c;
+
+	for (int i = 0; i < 20; i++) {
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+		if (recv(fd, &c, 1, MSG_DONTWAIT) >= 0 || errno != EAGAIN)
+			return false;
+		usleep(500);
+	}
+	return true;
+}
+
+/* Three requests in one send are answered in order; the last says
+   Connection: close, so the server closes after it. */
+static void
+test_pipelining(void **state)
+{
+	struct fixture		*f = *state;
+	char			*a = post_allow("HTTP/1.1", "", ALLOW_BODY("192.0.2.20"));
+	char			*b = post_allow("HTTP/1.1", "", ALLOW_BODY("198.51.100.9"));
+	char			*c = post_allow("HTTP/1.1", "Connection: close\r\n",
+				    ALLOW_BODY("192.0.2.21"));
+	char			*all, out[8192];
+	const char		*p1, *p2, *p3;
+	int			 fd = conn_open(f), n;
+	bool			 closed;
+
+	assert_true(asprintf(&all, "%s%s%s", a, b, c) > 0);
+	conn_exchange(f, fd, all, strlen(all), 3, out, sizeof(out), &closed);
+	(void)answers_len(out, strlen(out), &n);
+	assert_int_equal(n, 3);
+	p1 = strstr(out, "{\"status\":0,");
+	p2 = strstr(out, "{\"status\":-1,\"msg\":\"no: deny list");
+	assert_non_null(p1);
+	assert_non_null(p2);
+	assert_true(p1 < p2);
+	p3 = strstr(p2, "Connection: close\r\n");
+	assert_non_null(p3);
+	assert_non_null(strstr(p3, "{\"status\":0,"));
+	/* only the last answer says close */
+	assert_true(strstr(out, "Connection: close") == p3);
+	assert_true(closed || conn_wait_closed(f, fd));
+	close(fd);
+	free(a);
+	free(b);
+	free(c);
+	free(all);
+}
+
+/* A request sent one byte at a time, the loop running between them. */
+static void
+test_split_reads(void **state)
+{
+	struct fixture	*f = *state;
+	char		*req = post_allow("HTTP/1.1", "", ALLOW_BODY("192.0.2.22"));
+	char		 out[4096];
+	int		 fd = conn_open(f), n;
+	bool		 closed;
+
+	for (size_t i = 0; i + 1 < strlen(req); i++) {
+		assert_int_equal(send(fd, req + i, 1, MSG_NOSIGNAL), 1);
+		event_base_loop(f->base, EVLOOP_NONBLOCK);
+	}
+	conn_exchange(f, fd, req + strlen(req) - 1, 1, 1, out, sizeof(out),
+	    &closed);
+	(void)answers_len(out, strlen(out), &n);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(out, "HTTP/1.1 200 OK\r\n"));
+	assert_non_null(strstr(out, "\r\n\r\n{\"status\":0,\"msg\":\"\"}"));
+	assert_false(closed);
+	assert_true(conn_is_open(f, fd));
+	close(fd);
+	free(req);
+}
+
+/* HTTP/1.0 closes unless keep-alive was asked (and then says so);
+   HTTP/1.1 keeps the connection unless Connection: close. */
+static void
+test_keepalive_versions(void **state)
+{
+	struct fixture	*f = *state;
+	struct {
+		const char	*version, *extra, *answer_has;
+		bool		 stays_open;
+	} cases[] = {
+		{ "HTTP/1.0", "", "Connection: close\r\n", false },
+		{ "HTTP/1.0", "Connection: keep-alive\r\n",
+		    "Connection: keep-alive\r\n", true },
+		{ "HTTP/1.1", "Connection: close\r\n", "Connection: close\r\n",
+		    false },
+		{ "HTTP/1.1", "", "Content-Length: 21\r\n\r\n", true },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char	*req = post_allow(cases[i].version, cases[i].extra,
+			    ALLOW_BODY("192.0.2.23"));
+		char	 out[4096];
+		int	 fd = conn_open(f);
+		bool	 closed;
+
+		conn_exchange(f, fd, req, strlen(req), 1, out, sizeof(out),
+		    &closed);
+		assert_non_null(strstr(out, "HTTP/1.1 200 OK\r\n"));
+		assert_non_null(strstr(out, cases[i].answer_has));
+		if (cases[i].stays_open)
+			assert_true(conn_is_open(f, fd));
+		else
+			assert_true(closed || conn_wait_closed(f, fd));
+		close(fd);
+		free(req);
+	}
+}
+
+/* Broken HTTP gets a JSON error, Connection: close, and the close. */
+static void
+test_malformed_http(void **state)
+{
+	struct fixture		*f = *state;
+	struct authpolicy_stats	 s;
+	struct {
+		const char	*req;
+		const char	*status, *error;
+	} cases[] = {
+		{ "GARBAGE\r\n\r\n", "HTTP/1.1 400 Bad Request\r\n",
+		    "{\"error\":\"malformed HTTP request: " },
+		{ "POST /?command=allow HTTP/1.1\r\nContent-Length: x\r\n\r\n",
+		    "HTTP/1.1 400 Bad Request\r\n",
+		    "{\"error\":\"malformed HTTP request: invalid character in "
+		    "content-length header\"}" },
+		{ "POST /?command=allow HTTP/1.1\r\nContent-Length: 100000\r\n"
+		    "\r\n", "HTTP/1.1 413 Payload Too Large\r\n",
+		    "{\"error\":\"the body is 100000 bytes, more than the 8192 "
+		    "accepted\"}" },
+		{ "POST /?command=allow HTTP/1.1\r\nTransfer-Encoding: "
+		    "chunked\r\n\r\n", "HTTP/1.1 411 Length Required\r\n",
+		    "{\"error\":\"chunked request bodies are not accepted: send "
+		    "Content-Length\"}" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char	 out[4096];
+		int	 fd = conn_open(f);
+		bool	 closed;
+
+		conn_exchange(f, fd, cases[i].req, strlen(cases[i].req), 1, out,
+		    sizeof(out), &closed);
+		if (strstr(out, cases[i].status) != out)
+			fail_msg("%s: got %s", cases[i].req, out);
+		assert_non_null(strstr(out, "Content-Type: application/json\r\n"));
+		assert_non_null(strstr(out, "Connection: close\r\n"));
+		assert_non_null(strstr(out, cases[i].error));
+		assert_true(closed || conn_wait_closed(f, fd));
+		close(fd);
+	}
+	assert_non_null(strstr(f->log, "]: malformed request: malformed HTTP "
+	    "request: "));
+	assert_non_null(strstr(f->log, "]: malformed request: the body is "
+	    "100000 bytes, more than the 8192 accepted; answered 413\n"));
+	authpolicy_server_get_stats(f->ap, &s);
+	assert_int_equal(s.malformed, 4);
+	assert_int_equal(s.requests, 0);
+}
+
+/* Expect: 100-continue: "100 Continue" once the headers are in, then the
+   answer once the body is. */
+static void
+test_expect_continue(void **state)
+{
+	struct fixture	*f = *state;
+	const char	*body = ALLOW_BODY("192.0.2.24");
+	char		*head, out[4096];
+	int		 fd = conn_open(f), n;
+	bool		 closed;
+
+	assert_true(asprintf(&head, "POST /?command=allow HTTP/1.1\r\nHost: x"
+	    "\r\n" KEY "Expect: 100-continue\r\nContent-Length: %zu\r\n\r\n",
+	    strlen(body)) > 0);
+	conn_exchange(f, fd, head, strlen(head), 1, out, sizeof(out), &closed);
+	assert_string_equal(out, "HTTP/1.1 100 Continue\r\n\r\n");
+	conn_exchange(f, fd, body, strlen(body), 1, out, sizeof(out), &closed);
+	(void)answers_len(out, strlen(out), &n);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(out, "HTTP/1.1 200 OK\r\n"));
+	assert_false(closed);
+	close(fd);
+	free(head);
+}
+
 int
 main(void)
 {
@@ -432,6 +716,16 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_keepalive_and_limit, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_pipelining, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_split_reads, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_keepalive_versions, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_http, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_expect_continue, setup,
 		    teardown),
 	};
 
