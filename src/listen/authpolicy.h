@@ -20,7 +20,8 @@
  * HTTP framing is broken gets a JSON 400 too, a chunked body 411, a body
  * over AUTHPOLICY_MAX_BODY 413 (from Content-Length, before it is read),
  * headers over AUTHPOLICY_MAX_HEADERS bytes or AUTHPOLICY_MAX_HEADER_LINES
- * lines 431; then the connection closes. Every error body is JSON.
+ * lines 431, a version other than HTTP/1.x 505; then the connection
+ * closes. Every error body is JSON.
  * A new connection over max_connections (per listening socket) is
  * closed at once by the listener and counted (over_limit).
  * Dovecot treats every refusal as a policy failure and, with its default
@@ -59,7 +60,7 @@ struct authpolicy_stats {
 	uint64_t	 reports;		/* command=report */
 	uint64_t	 policy_rejects;	/* reports of logins we refused */
 	uint64_t	 verdicts[3];		/* allow answers by enum auth_verdict_kind */
-	uint64_t	 malformed;		/* 400, 405, 411, 413, 431 */
+	uint64_t	 malformed;		/* 400, 405, 411, 413, 431, 505 */
 	uint64_t	 unauthorized;		/* 401 */
 	uint64_t	 over_limit;		/* closed: over max_connections */
 	uint64_t	 fail_open;		/* allowed because of our own trouble */

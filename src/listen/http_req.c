@@ -23,6 +23,7 @@ struct http_req_ctx {
 	struct mw_slice			 url;
 	struct mw_slice			 field, value;	/* the current header */
 	bool				 in_value;	/* value seen after field */
+	bool				 expect;	/* Expect: 100-continue */
 	size_t				 nheaders;
 	bool				 headers_done;
 	bool				 done;
@@ -64,7 +65,7 @@ http_req_header_end(struct http_req_ctx *x)
 		x->r->has_header = true;
 	} else if (mw_slice_case_eq_cstr(x->field, "Expect") &&
 	    mw_slice_case_eq_cstr(v, "100-continue"))
-		x->r->expect_continue = true;
+		x->expect = true;
 	x->field = x->value = (struct mw_slice){ NULL, 0 };
 	x->in_value = false;
 }
@@ -113,6 +114,14 @@ http_req_on_headers_complete(http_parser *p)
 
 	http_req_header_end(x);
 	x->headers_done = true;
+	r->expect_continue = x->expect;
+	if (p->http_major != 1) {
+		(void)snprintf(r->error, sizeof(r->error), "HTTP/%u.%u is not "
+		    "served (HTTP/1.1 is)", p->http_major, p->http_minor);
+		r->status = 505;
+		r->phrase = "HTTP Version Not Supported";
+		return -1;
+	}
 	if (p->flags & F_CHUNKED) {
 		http_req_refuse(r, 411, "Length Required", "chunked request "
 		    "bodies are not accepted: send Content-Length");

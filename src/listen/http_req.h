@@ -59,7 +59,7 @@ struct http_req {
 /* Parses the request at the start of data (len bytes). 1: complete, *r
    filled, r->used bytes belong to it (pipelined bytes may follow); 0:
    incomplete, call again with more (the same bytes and what followed);
-   -1: not a request we take, r->status (400, 411, 413, 431), r->phrase
+   -1: not a request we take, r->status (400, 411, 413, 431, 505), r->phrase
    and r->error set: answer it and close, the framing is lost. */
 int	 http_req_parse(const char *data, size_t len,
 	    const struct http_req_limits *limits, struct http_req *r)
