@@ -371,8 +371,9 @@ daemon_shutdown(struct daemon *d)
 }
 
 /* epoll with a changelist: the enable/disable pairs libevent makes per
-   request (evhttp: read off, write on, write off, read on) become one
-   epoll_ctl per loop turn instead of one each (bench/README.md). */
+   request (evhttp, which serves the dashboard and admin API: read off,
+   write on, write off, read on) become one epoll_ctl per loop turn
+   instead of one each (bench/README.md). */
 static struct event_base *
 daemon_base_new(void)
 {

@@ -79,12 +79,11 @@ int	 listener_new_unix(struct event_base *base, const char *name,
 	    const char *path, uint32_t mode, const char *group,
 	    const struct listener_limits *limits, listener_accept_fn *fn,
 	    void *ctx, struct listener **l_r, char **error_r) MW_MUST_CHECK;
-/* --- bound sockets for servers that accept through another library ---
+/* --- bound sockets, for a server that accepts through another library ---
 
-   evhttp (the auth policy service) accepts its own connections: these
-   bind exactly as listener_new_tcp/_unix do (numeric endpoint; unix
-   socket with mode and group set before anyone connects, a stale socket
-   replaced, any other file refused) and hand over the listening fd. */
+   What listener_new_tcp/_unix bind with (numeric endpoint; unix socket
+   with mode and group set before anyone connects, a stale socket
+   replaced, any other file refused), handing over the listening fd. */
 struct listener_sock {
 	int		 fd;		/* non-blocking, close-on-exec, bound */
 	uint16_t	 port;		/* TCP port bound; 0 for unix */

@@ -115,7 +115,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	a = mw_arena_new(4096);
 	if (data[0] >= 0xfe) {
-		/* evhttp hands the query over as a C string */
+		/* the service hands the query over as a C string */
 		const char *q = mw_arena_strndup(a, (const char *)data + 1,
 		    size - 1);
 
