@@ -162,16 +162,21 @@ authpolicy_query(const struct http_req *hr, char *buf, size_t size)
 	return buf;
 }
 
-/* Method and API key: false when refused (answered). */
+/* Method and API key: false when refused (answered). *close_r: the
+   connection is to close after the answer. */
 static bool
-authpolicy_admit(struct authpolicy_conn *ac, const struct http_req *hr)
+authpolicy_admit(struct authpolicy_conn *ac, const struct http_req *hr,
+    bool *close_r)
 {
 	struct authpolicy_server *ap = ac->ap;
 	const char		 *want = ap->cfg->authpolicy.api_key;
 
 	if (!hr->is_post) {
+		/* Not Dovecot (a browser, a scanner): the connection closes,
+		   which also spares a HEAD the question of a body. */
 		ap->stats.malformed++;
-		authpolicy_refuse(ac, hr, 405, "Method Not Allowed",
+		*close_r = true;
+		authpolicy_refuse(ac, NULL, 405, "Method Not Allowed",
 		    "Allow: POST\r\n", "refused request", "only POST is "
 		    "served: this is Dovecot's auth_policy_server_url");
 		return false;
@@ -188,7 +193,8 @@ authpolicy_admit(struct authpolicy_conn *ac, const struct http_req *hr)
 	return false;
 }
 
-static void
+/* Answers hr; true: the connection may carry another request. */
+static bool
 authpolicy_handle(struct authpolicy_conn *ac, const struct http_req *hr)
 {
 	struct authpolicy_server *ap = ac->ap;
@@ -201,9 +207,10 @@ authpolicy_handle(struct authpolicy_conn *ac, const struct http_req *hr)
 	char			 reply[AUTHPOLICY_REPLY_MAX];
 	char			 query[AUTHPOLICY_MAX_QUERY + 2];
 	size_t			 len;
+	bool			 close = false;
 
-	if (!authpolicy_admit(ac, hr))
-		return;
+	if (!authpolicy_admit(ac, hr, &close))
+		return !close && hr->keep_alive;
 	if (authpolicy_parse_query(authpolicy_query(hr, query, sizeof(query)),
 	    &cmd, ap->arena, &error) < 0)
 		goto malformed;
@@ -262,11 +269,12 @@ authpolicy_handle(struct authpolicy_conn *ac, const struct http_req *hr)
 	len = authpolicy_reply_format(&v, v.kind == AUTH_VERDICT_REJECT ?
 	    authpolicy_reject_text(ap, v.reason) : NULL, reply, sizeof(reply));
 	authpolicy_send(ac, hr, 200, "OK", "", reply, len);
-	return;
+	return hr->keep_alive;
 malformed:
 	ap->stats.malformed++;
 	authpolicy_refuse(ac, hr, 400, "Bad Request", "", "malformed request",
 	    error);
+	return hr->keep_alive;
 }
 
 /* The request's framing is lost: a JSON 400 (411, 413, 431) and close. */
@@ -293,6 +301,7 @@ authpolicy_conn_on_read(struct listener_conn *c, void *ctx)
 		size_t	 len;
 		char	*data = listener_conn_input(c, &len);
 		int	 ret;
+		bool	 keep;
 
 		if (len == 0)
 			break;
@@ -310,10 +319,10 @@ authpolicy_conn_on_read(struct listener_conn *c, void *ctx)
 			break;
 		}
 		ac->continued = false;
-		authpolicy_handle(ac, &hr);
+		keep = authpolicy_handle(ac, &hr);
 		mw_arena_reset(ac->ap->arena);
 		listener_conn_consume(c, hr.used);
-		if (!hr.keep_alive) {
+		if (!keep) {
 			/* Runs authpolicy_conn_on_close. */
 			listener_conn_close_after_write(c);
 			return;

@@ -15,8 +15,9 @@
  *
  * Refusals: a request that is not a valid auth policy request gets 400
  * and {"error":"..."}, a missing or wrong X-API-Key (when api_key is set)
- * 401, a method other than POST 405 (with Allow: POST); each one warning
- * line and a counter, and the connection stays open. A request whose
+ * 401 (the connection stays open), a method other than POST 405 (with
+ * Allow: POST; the connection closes: not Dovecot); each one warning line
+ * and a counter. A request whose
  * HTTP framing is broken gets a JSON 400 too, a chunked body 411, a body
  * over AUTHPOLICY_MAX_BODY 413 (from Content-Length, before it is read),
  * headers over AUTHPOLICY_MAX_HEADERS bytes or AUTHPOLICY_MAX_HEADER_LINES

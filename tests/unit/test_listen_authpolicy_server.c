@@ -631,7 +631,8 @@ test_keepalive_versions(void **state)
 	}
 }
 
-/* Broken HTTP gets a JSON error, Connection: close, and the close. */
+/* Broken HTTP gets a JSON error, Connection: close, and the close; so
+   does a method other than POST. */
 static void
 test_malformed_http(void **state)
 {
@@ -655,6 +656,10 @@ test_malformed_http(void **state)
 		    "chunked\r\n\r\n", "HTTP/1.1 411 Length Required\r\n",
 		    "{\"error\":\"chunked request bodies are not accepted: send "
 		    "Content-Length\"}" },
+		/* not framing, but not Dovecot either */
+		{ "HEAD /?command=allow HTTP/1.1\r\n\r\n",
+		    "HTTP/1.1 405 Method Not Allowed\r\n",
+		    "Allow: POST\r\n" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -677,7 +682,7 @@ test_malformed_http(void **state)
 	assert_non_null(strstr(f->log, "]: malformed request: the body is "
 	    "100000 bytes, more than the 8192 accepted; answered 413\n"));
 	authpolicy_server_get_stats(f->ap, &s);
-	assert_int_equal(s.malformed, 4);
+	assert_int_equal(s.malformed, 5);
 	assert_int_equal(s.requests, 0);
 }
 
