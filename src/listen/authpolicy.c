@@ -48,8 +48,10 @@ struct authpolicy_server {
 struct authpolicy_conn {
 	struct authpolicy_server *ap;
 	struct listener_conn	*c;
-	bool			 continued;	/* "100 Continue" sent for the
-						   request waiting in the input */
+	/* The request waiting in the input (incomplete): */
+	bool			 continued;	/* "100 Continue" sent */
+	size_t			 parsed_len;	/* input bytes when last parsed */
+	size_t			 need;		/* its http_req need */
 };
 
 static const struct http_req_limits authpolicy_http_limits = {
@@ -288,9 +290,24 @@ authpolicy_conn_bad_http(struct authpolicy_conn *ac, const struct http_req *hr)
 	listener_conn_close_after_write(ac->c);
 }
 
+/* The request at the start of the input is incomplete at len bytes. */
+static void
+authpolicy_conn_wait(struct authpolicy_conn *ac, const struct http_req *hr,
+    size_t len)
+{
+	ac->parsed_len = len;
+	ac->need = hr->need;
+	if (hr->expect_continue && !ac->continued) {
+		listener_conn_write(ac->c, AUTHPOLICY_CONTINUE,
+		    sizeof(AUTHPOLICY_CONTINUE) - 1);
+		ac->continued = true;
+	}
+}
+
 /* Every complete request in the input, in order, until the peer stops
    reading its answers or the connection is to close. An incomplete one
-   stays in the input and is parsed again from its start next time. */
+   stays in the input and is parsed again from its start once that can
+   tell more (http_req_worth_parsing). */
 static void
 authpolicy_conn_on_read(struct listener_conn *c, void *ctx)
 {
@@ -303,7 +320,9 @@ authpolicy_conn_on_read(struct listener_conn *c, void *ctx)
 		int	 ret;
 		bool	 keep;
 
-		if (len == 0)
+		if (len == 0 || (ac->parsed_len > 0 &&
+		    !http_req_worth_parsing(data, len, ac->parsed_len,
+		    ac->need, &authpolicy_http_limits)))
 			break;
 		ret = http_req_parse(data, len, &authpolicy_http_limits, &hr);
 		if (ret < 0) {
@@ -311,14 +330,11 @@ authpolicy_conn_on_read(struct listener_conn *c, void *ctx)
 			return;
 		}
 		if (ret == 0) {
-			if (hr.expect_continue && !ac->continued) {
-				listener_conn_write(c, AUTHPOLICY_CONTINUE,
-				    sizeof(AUTHPOLICY_CONTINUE) - 1);
-				ac->continued = true;
-			}
+			authpolicy_conn_wait(ac, &hr, len);
 			break;
 		}
 		ac->continued = false;
+		ac->parsed_len = ac->need = 0;
 		keep = authpolicy_handle(ac, &hr);
 		mw_arena_reset(ac->ap->arena);
 		listener_conn_consume(c, hr.used);

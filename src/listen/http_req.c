@@ -260,7 +260,23 @@ http_req_parse(const char *data, size_t len,
 		if (http_req_check(&x, HTTP_PARSER_ERRNO(&p)) < 0)
 			return -1;
 	}
-	if (!x.done)
+	if (!x.done) {
+		/* The parser counts the body down as it reads it. */
+		if (x.headers_done)
+			r->need = n + (size_t)p.content_length;
 		return 0;	/* expect_continue tells whether to say so */
+	}
 	return http_req_finish(&x, &p, n);
+}
+
+bool
+http_req_worth_parsing(const char *data, size_t len, size_t len_before,
+    size_t need, const struct http_req_limits *limits)
+{
+	if (len <= len_before)
+		return false;
+	if (need > 0)
+		return len >= need;
+	return len >= limits->max_header_bytes ||
+	    memchr(data + len_before, '\n', len - len_before) != NULL;
 }

@@ -9,7 +9,8 @@
  * allocated. Every call starts a fresh parser at the start of the input:
  * an incomplete request is simply parsed again once more bytes arrived
  * (requests are small; no parser state has to survive the input buffer
- * moving between reads). Limits are checked before the body is waited
+ * moving between reads), and http_req_worth_parsing tells when that can
+ * change the outcome. Limits are checked before the body is waited
  * for: header bytes, header lines, the declared body length. Chunked
  * bodies are refused (411): they would not lie contiguous in the input,
  * and Dovecot sends Content-Length.
@@ -50,6 +51,9 @@ struct http_req {
 	/* Need more: the headers are complete and asked for
 	   "Expect: 100-continue" (the body is still to come). */
 	bool		 expect_continue;
+	/* Need more: the length of the whole request once the headers are
+	   complete (the body's length is known), else 0. */
+	size_t		 need;
 	/* A refusal: the status, its phrase and one sentence. */
 	int		 status;
 	const char	*phrase;
@@ -64,5 +68,15 @@ struct http_req {
 int	 http_req_parse(const char *data, size_t len,
 	    const struct http_req_limits *limits, struct http_req *r)
 	    MW_MUST_CHECK;
+
+/* Whether parsing again can tell more than "need more", for a request
+   that was incomplete at len_before bytes (its need: r->need from that
+   call) and now has len: in the headers only once a line ended (or the
+   header limit is reached), in the body only once it is all there. A
+   peer sending a byte at a time then costs a parse per header line, not
+   one per byte (each parse starts over). */
+bool	 http_req_worth_parsing(const char *data, size_t len,
+	    size_t len_before, size_t need,
+	    const struct http_req_limits *limits);
 
 #endif

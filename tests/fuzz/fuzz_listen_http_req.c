@@ -3,8 +3,9 @@
  * (http_req_parse) as a connection delivers them: requests are taken one
  * after the other from the buffer until the input ends or is refused.
  * The input is fed twice, whole and growing 13 bytes a read (an
- * unfinished request is parsed again from its start, as the auth policy
- * service does); both must see the same requests and the same end (the
+ * unfinished request is parsed again from its start when
+ * http_req_worth_parsing says so, as the auth policy service does; the
+ * last read always); both must see the same requests and the same end (the
  * refusal's status may differ: a header line counted at the end of a
  * read may be over the limit before a later byte of it is invalid).
  * Every slice must lie inside its request, the body within the limit, a
@@ -76,17 +77,34 @@ fuzz_check(uint64_t h, const struct http_req *r, const char *start)
 	    r->is_post + r->is_http10 * 4;
 }
 
+/* Where the request at *off_r was left incomplete: its length then and
+   its need (0 when there is none). */
+struct fuzz_wait {
+	size_t	 len;
+	size_t	 need;
+};
+
 /* Requests from buf[0..len); *off_r where the first unfinished one
-   starts. */
+   starts. With w, an unfinished request is parsed again only when
+   http_req_worth_parsing says so (as the service does). */
 static int
-fuzz_run(const char *buf, size_t len, struct outcome *o, size_t *off_r)
+fuzz_run(const char *buf, size_t len, struct outcome *o, size_t *off_r,
+    struct fuzz_wait *w)
 {
 	size_t		 off = *off_r;
 	struct http_req	 r;
 	int		 ret;
 
 	for (;;) {
+		if (w != NULL && w->len > 0 && !http_req_worth_parsing(buf + off,
+		    len - off, w->len, w->need, &limits)) {
+			ret = 0;
+			break;
+		}
 		ret = http_req_parse(buf + off, len - off, &limits, &r);
+		if (w != NULL)
+			*w = (struct fuzz_wait){ ret == 0 ? len - off : 0,
+			    ret == 0 ? r.need : 0 };
 		if (ret < 0) {
 			if (r.status < 400 || r.status > 599 ||
 			    r.phrase == NULL || r.error[0] == '\0')
@@ -96,7 +114,8 @@ fuzz_run(const char *buf, size_t len, struct outcome *o, size_t *off_r)
 		}
 		if (ret == 0) {
 			if (len - off > limits.max_header_bytes +
-			    limits.max_body)
+			    limits.max_body || r.need > limits.max_header_bytes +
+			    limits.max_body || (r.need > 0 && r.need <= len - off))
 				abort();
 			break;
 		}
@@ -115,17 +134,21 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct outcome	 whole = { 0 }, pieces = { 0 };
+	struct fuzz_wait w = { 0, 0 };
 	char		*buf = malloc(size > 0 ? size : 1);
 	size_t		 off = 0, len;
 
 	if (buf == NULL)
 		abort();
 	memcpy(buf, data, size);
-	(void)fuzz_run(buf, size, &whole, &off);
+	(void)fuzz_run(buf, size, &whole, &off, NULL);
 	off = 0;
 	for (len = 0; len < size;) {
 		len = len + FUZZ_READ < size ? len + FUZZ_READ : size;
-		if (fuzz_run(buf, len, &pieces, &off) < 0)
+		/* the last read parses in any case: a refusal the gate put
+		   off (until a line ends) must be the same refusal */
+		if (fuzz_run(buf, len, &pieces, &off, len < size ? &w : NULL) <
+		    0)
 			break;
 	}
 	if (size == 0)

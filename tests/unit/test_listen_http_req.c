@@ -5,7 +5,8 @@
  * keep-alive by version and Connection, Expect: 100-continue, and the
  * refusals with their status: oversize headers, too many header lines,
  * a bad request line, a bad Content-Length, a body over the limit,
- * chunked bodies, garbage and NUL bytes.
+ * chunked bodies, garbage and NUL bytes; and when parsing again is worth
+ * it (a request sent a byte at a time).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -327,6 +328,51 @@ test_target(void **state)
 	slice_is(r.query, "command=report");
 }
 
+/* A byte at a time, parsing only when http_req_worth_parsing says so:
+   the same request, after one parse per header line and one for the
+   body. */
+static void
+test_worth_parsing(void **state)
+{
+	const size_t	 len = sizeof(DOVECOT_REQ) - 1;
+	const char	*body = strstr(DOVECOT_REQ, "\r\n\r\n") + 4;
+	struct http_req	 r;
+	size_t		 parsed = 0, need = 0, parses = 0;
+	int		 ret = 0;
+
+	(void)state;
+	/* the headers complete: the whole length is known */
+	assert_int_equal(parse(DOVECOT_REQ, (size_t)(body - DOVECOT_REQ) + 10,
+	    &r), 0);
+	assert_int_equal(r.need, len);
+	assert_int_equal(parse(DOVECOT_REQ, 20, &r), 0);
+	assert_int_equal(r.need, 0);
+	assert_false(http_req_worth_parsing("POST / HT", 9, 5, 0, &limits));
+	assert_true(http_req_worth_parsing("POST / HT\n", 10, 5, 0, &limits));
+	assert_false(http_req_worth_parsing("POST / HT\n", 10, 10, 0,
+	    &limits));
+	assert_false(http_req_worth_parsing(DOVECOT_REQ, len - 1, len - 2, len,
+	    &limits));
+	assert_true(http_req_worth_parsing(DOVECOT_REQ, len, len - 1, len,
+	    &limits));
+	for (size_t i = 1; i <= len; i++) {
+		if (parsed > 0 && !http_req_worth_parsing(DOVECOT_REQ, i, parsed,
+		    need, &limits))
+			continue;
+		parses++;
+		ret = parse(DOVECOT_REQ, i, &r);
+		if (ret != 0)
+			break;
+		parsed = i;
+		need = r.need;
+	}
+	assert_int_equal(ret, 1);
+	check_dovecot(&r, DOVECOT_REQ);
+	/* the first byte, 9 line ends (the empty line's included) and the
+	   last body byte */
+	assert_int_equal(parses, 11);
+}
+
 int
 main(void)
 {
@@ -341,6 +387,7 @@ main(void)
 		cmocka_unit_test(test_nul_in_body),
 		cmocka_unit_test(test_header),
 		cmocka_unit_test(test_target),
+		cmocka_unit_test(test_worth_parsing),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
