@@ -33,7 +33,7 @@
 
 #define AUTHPOLICY_ARENA_CHUNK	4096	/* a request with its copies fits */
 #define AUTHPOLICY_MAX_LOG_LOGIN 100	/* bytes of a login quoted in a log line */
-#define AUTHPOLICY_HEAD_MAX	256	/* bytes of an answer's status line and headers */
+#define AUTHPOLICY_HEAD_MAX	256	/* bytes of an answer's head */
 #define AUTHPOLICY_CONTINUE	"HTTP/1.1 100 Continue\r\n\r\n"
 
 struct authpolicy_server {
@@ -50,7 +50,7 @@ struct authpolicy_conn {
 	struct listener_conn	*c;
 	/* The request waiting in the input (incomplete): */
 	bool			 continued;	/* "100 Continue" sent */
-	size_t			 parsed_len;	/* input bytes when last parsed */
+	size_t			 parsed_len;	/* input bytes, last parse */
 	size_t			 need;		/* its http_req need */
 };
 

@@ -18,16 +18,16 @@
 #include <string.h>
 
 struct http_req_ctx {
-	const struct http_req_limits	*limits;
-	struct http_req			*r;
-	struct mw_slice			 url;
-	struct mw_slice			 field, value;	/* the current header */
-	bool				 in_value;	/* value seen after field */
-	bool				 expect;	/* Expect: 100-continue */
-	size_t				 nheaders;
-	bool				 headers_done;
-	bool				 done;
-	bool				 body_gap;	/* body not contiguous */
+	const struct http_req_limits *limits;
+	struct http_req		*r;
+	struct mw_slice		 url;
+	struct mw_slice		 field, value;	/* the current header */
+	bool			 in_value;	/* value seen after field */
+	bool			 expect;	/* Expect: 100-continue */
+	size_t			 nheaders;
+	bool			 headers_done;
+	bool			 done;
+	bool			 body_gap;	/* body not contiguous */
 };
 
 /* Appends at..at+len to s: either its first piece or the one right

@@ -96,8 +96,8 @@ fuzz_run(const char *buf, size_t len, struct outcome *o, size_t *off_r,
 	int		 ret;
 
 	for (;;) {
-		if (w != NULL && w->len > 0 && !http_req_worth_parsing(buf + off,
-		    len - off, w->len, w->need, &limits)) {
+		if (w != NULL && w->len > 0 && !http_req_worth_parsing(buf +
+		    off, len - off, w->len, w->need, &limits)) {
 			ret = 0;
 			break;
 		}
@@ -113,9 +113,10 @@ fuzz_run(const char *buf, size_t len, struct outcome *o, size_t *off_r,
 			break;
 		}
 		if (ret == 0) {
-			if (len - off > limits.max_header_bytes +
-			    limits.max_body || r.need > limits.max_header_bytes +
-			    limits.max_body || (r.need > 0 && r.need <= len - off))
+			size_t max = limits.max_header_bytes + limits.max_body;
+
+			if (len - off > max || r.need > max ||
+			    (r.need > 0 && r.need <= len - off))
 				abort();
 			break;
 		}

@@ -231,7 +231,8 @@ answers_len(const char *buf, size_t len, int *n_r)
 
 	*n_r = 0;
 	for (;;) {
-		const char	*end = memmem(buf + off, len - off, "\r\n\r\n", 4);
+		const char	*end = memmem(buf + off, len - off, "\r\n\r\n",
+				    4);
 		const char	*cl;
 		size_t		 head, body = 0;
 
@@ -261,7 +262,8 @@ conn_exchange(struct fixture *f, int fd, const char *data, size_t len,
 	ssize_t	 r;
 
 	if (len > 0)
-		assert_int_equal(send(fd, data, len, MSG_NOSIGNAL), (ssize_t)len);
+		assert_int_equal(send(fd, data, len, MSG_NOSIGNAL),
+		    (ssize_t)len);
 	*closed_r = false;
 	while (time(NULL) < deadline) {
 		event_base_loop(f->base, EVLOOP_NONBLOCK);
@@ -344,8 +346,8 @@ test_dovecot_requests(void **state)
 	expect(f, "/?command=allow", BODY("192.0.2.7", "alice", ""), 200,
 	    "{\"status\":-1,\"msg\":\"no: banned 192.0.2.7 (login): 3 failed "
 	    "logins in 10m (imap)\"}");
-	assert_non_null(strstr(f->log, "authpolicy[unix:1]: imap login \"alice\" "
-	    "from 192.0.2.7: allowed (no objection)\n"));
+	assert_non_null(strstr(f->log, "authpolicy[unix:1]: imap login "
+	    "\"alice\" from 192.0.2.7: allowed (no objection)\n"));
 	assert_non_null(strstr(f->log, "]: imap login \"alice\" from 192.0.2.7: "
 	    "tarpit 3 s (2 failed logins in 10m)\n"));
 	assert_non_null(strstr(f->log, "]: imap login \"alice\" from "
@@ -536,9 +538,12 @@ static void
 test_pipelining(void **state)
 {
 	struct fixture		*f = *state;
-	char			*a = post_allow("HTTP/1.1", "", ALLOW_BODY("192.0.2.20"));
-	char			*b = post_allow("HTTP/1.1", "", ALLOW_BODY("198.51.100.9"));
-	char			*c = post_allow("HTTP/1.1", "Connection: close\r\n",
+	char			*a = post_allow("HTTP/1.1", "",
+				    ALLOW_BODY("192.0.2.20"));
+	char			*b = post_allow("HTTP/1.1", "",
+				    ALLOW_BODY("198.51.100.9"));
+	char			*c = post_allow("HTTP/1.1",
+				    "Connection: close\r\n",
 				    ALLOW_BODY("192.0.2.21"));
 	char			*all, out[8192];
 	const char		*p1, *p2, *p3;
@@ -572,7 +577,8 @@ static void
 test_split_reads(void **state)
 {
 	struct fixture	*f = *state;
-	char		*req = post_allow("HTTP/1.1", "", ALLOW_BODY("192.0.2.22"));
+	char		*req = post_allow("HTTP/1.1", "",
+			    ALLOW_BODY("192.0.2.22"));
 	char		 out[4096];
 	int		 fd = conn_open(f), n;
 	bool		 closed;
@@ -671,7 +677,8 @@ test_malformed_http(void **state)
 		    sizeof(out), &closed);
 		if (strstr(out, cases[i].status) != out)
 			fail_msg("%s: got %s", cases[i].req, out);
-		assert_non_null(strstr(out, "Content-Type: application/json\r\n"));
+		assert_non_null(strstr(out,
+		    "Content-Type: application/json\r\n"));
 		assert_non_null(strstr(out, "Connection: close\r\n"));
 		assert_non_null(strstr(out, cases[i].error));
 		assert_true(closed || conn_wait_closed(f, fd));

@@ -159,8 +159,10 @@ test_keepalive(void **state)
 		bool		 keep_alive, is_http10;
 	} cases[] = {
 		{ "POST / HTTP/1.1\r\n\r\n", true, false },
-		{ "POST / HTTP/1.1\r\nConnection: close\r\n\r\n", false, false },
-		{ "POST / HTTP/1.1\r\nconnection: CLOSE\r\n\r\n", false, false },
+		{ "POST / HTTP/1.1\r\nConnection: close\r\n\r\n", false,
+		    false },
+		{ "POST / HTTP/1.1\r\nconnection: CLOSE\r\n\r\n", false,
+		    false },
 		{ "POST / HTTP/1.0\r\n\r\n", false, true },
 		{ "POST / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", true,
 		    true },
@@ -235,8 +237,8 @@ test_limits(void **state)
 	assert_int_equal(r.body.len, 256);
 	refused("POST / HTTP/1.1\r\nContent-Length: 257\r\n\r\n", 41, 413,
 	    "the body is 257 bytes, more than the 256 accepted");
-	refused("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",
-	    58, 400, "malformed HTTP request");
+	refused("POST / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n"
+	    "\r\n", 58, 400, "malformed HTTP request");
 }
 
 static void
@@ -356,8 +358,8 @@ test_worth_parsing(void **state)
 	assert_true(http_req_worth_parsing(DOVECOT_REQ, len, len - 1, len,
 	    &limits));
 	for (size_t i = 1; i <= len; i++) {
-		if (parsed > 0 && !http_req_worth_parsing(DOVECOT_REQ, i, parsed,
-		    need, &limits))
+		if (parsed > 0 && !http_req_worth_parsing(DOVECOT_REQ, i,
+		    parsed, need, &limits))
 			continue;
 		parses++;
 		ret = parse(DOVECOT_REQ, i, &r);
