@@ -113,7 +113,8 @@ login_load_net(void *ctx, const struct store_login_net *n)
 	return true;
 }
 
-/* Saves the refreshed networks (one transaction). */
+/* Hands the tick's networks to the store's writer thread (one
+   transaction there; the loop does not wait for it). */
 static void
 login_flush_pending(struct engine_login *l)
 {
@@ -128,9 +129,7 @@ login_flush_pending(struct engine_login *l)
 		    .first_success = l->pending[i].last,
 		    .last_success = l->pending[i].last,
 		    .successes = l->pending[i].successes };
-	if (store_login_net_put_many(engine_store(l->e), v, l->npending) < 0)
-		log_warn("login: saving %zu login networks: %s", l->npending,
-		    store_last_error(engine_store(l->e)));
+	store_login_net_queue(engine_store(l->e), v, l->npending);
 	for (size_t i = 0; i < l->npending; i++)
 		free(l->pending[i].account);
 	free(v);
@@ -717,11 +716,11 @@ login_weak_update(struct engine_login *l, const struct auth_observation *o,
 	}
 }
 
-/* A success: the network is saved by the next tick, one transaction for
-   all of the tick's successes (new networks and refreshed ones alike), so
-   that a login never waits for a commit of the event writer. A crash
-   loses at most one tick of them: a network is learned again by its next
-   success. */
+/* A success: the network is queued by the next tick, one batch for all
+   of the tick's successes (new networks and refreshed ones alike), which
+   the store's writer thread saves: a login never waits for a commit. A
+   crash loses at most a tick and a flush of them: a network is learned
+   again by its next success. */
 static void
 login_remember(struct engine_login *l, const struct auth_observation *o,
     bool learned, int64_t now)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "store/store_int.h"
 
 static const struct store_backend *const store_backends[] = {
@@ -284,6 +285,21 @@ store_login_net_put_many(struct store *st, const struct store_login_net *v,
     size_t n)
 {
 	return st->backend->login_net_put_many(st, v, n);
+}
+
+void
+store_login_net_queue(struct store *st, const struct store_login_net *v,
+    size_t n)
+{
+	if (n == 0)
+		return;
+	if (st->backend->login_net_queue != NULL) {
+		st->backend->login_net_queue(st, v, n);
+		return;
+	}
+	if (st->backend->login_net_put_many(st, v, n) < 0)
+		log_warn("store: saving %zu login networks: %s", n,
+		    store_last_error(st));
 }
 
 int

@@ -263,6 +263,14 @@ int	 store_alert_ack(struct store *st, int64_t id, const char *by,
    last_success the latest, successes adds up. */
 int	 store_login_net_put_many(struct store *st,
 	    const struct store_login_net *v, size_t n) MW_MUST_CHECK;
+/* The same upserts, queued for the event writer instead of committed
+   before returning: the loop never waits for a commit for them. Saved
+   within STORE_EVENT_FLUSH_MS (store_event_sync waits for them as for
+   events); a crash loses at most that, and a full queue drops them
+   (counted in events_dropped). For what is learned again by the next
+   login: the networks of successful logins. */
+void	 store_login_net_queue(struct store *st,
+	    const struct store_login_net *v, size_t n);
 /* Networks with last_success >= since; of one account (NULL: all),
    newest first. */
 int	 store_login_net_query(struct store *st, const char *account,

@@ -50,6 +50,9 @@ struct store_backend {
 		    int64_t at);
 	int	(*login_net_put_many)(struct store *st,
 		    const struct store_login_net *v, size_t n);
+	/* NULL: store_login_net_queue calls login_net_put_many. */
+	void	(*login_net_queue)(struct store *st,
+		    const struct store_login_net *v, size_t n);
 	int	(*login_net_query)(struct store *st, const char *account,
 		    int64_t since, store_login_net_fn *fn, void *ctx);
 	int	(*escalation_get)(struct store *st, const struct mw_cidr *net,

@@ -42,12 +42,31 @@
 #define SQ_EVENT_TEXTS		6
 #define SQ_MODE_LEN		16	/* "wal", "delete", ... */
 
-/* One queued event: the texts live in text[], NUL-terminated at off[i]. */
+/* login_networks upsert (the loop's and the writer's statement). */
+#define SQ_NET_PUT_SQL	"INSERT INTO login_networks (account, net, " \
+	"first_success, last_success, successes) VALUES (?1, ?2, ?3, ?4, " \
+	"?5) ON CONFLICT (account, net) DO UPDATE SET " \
+	"first_success = min(first_success, excluded.first_success), " \
+	"last_success = max(last_success, excluded.last_success), " \
+	"successes = successes + excluded.successes"
+
+/* What the writer thread saves. */
+enum sq_rec {
+	SQ_REC_EVENT,		/* a row of events */
+	SQ_REC_LOGIN_NET,	/* an upsert of login_networks */
+};
+
+/* One queued record: the texts live in text[], NUL-terminated at off[i].
+   A login network uses addr and bits (the network), text 0 (the
+   account), first_s, last_s and count (successes). */
 struct sq_event {
 	struct sq_event	*next;
+	enum sq_rec	 rec;
 	int64_t		 time_ms;
 	struct mw_addr	 addr;
 	uint32_t	 count;		/* >= 1 */
+	uint8_t		 bits;
+	int64_t		 first_s, last_s;
 	size_t		 off[SQ_EVENT_TEXTS], len[SQ_EVENT_TEXTS];
 	char		 text[];
 };
@@ -61,7 +80,7 @@ enum sq_loop_stmt {
 
 enum sq_writer_stmt {
 	SQW_INSERT, SQW_PRUNE_TIME, SQW_PRUNE_ROWS, SQW_COUNT, SQW_TALLY,
-	SQW_PRUNE_TALLY,
+	SQW_PRUNE_TALLY, SQW_NET_PUT,
 	SQW_BEGIN, SQW_COMMIT, SQW_ROLLBACK,
 	SQW_N
 };
@@ -156,12 +175,7 @@ static const char *const sq_login_sql[SQL_N] = {
 	    "AND (?3 = '' OR account = ?3) ORDER BY id DESC LIMIT ?4",
 	[SQL_ALERT_ACK] = "UPDATE login_alerts SET ack_by = ?2, ack_at = ?3 "
 	    "WHERE id = ?1 AND ack_at = 0",
-	[SQL_NET_PUT] = "INSERT INTO login_networks (account, net, "
-	    "first_success, last_success, successes) VALUES (?1, ?2, ?3, ?4, ?5) "
-	    "ON CONFLICT (account, net) DO UPDATE SET "
-	    "first_success = min(first_success, excluded.first_success), "
-	    "last_success = max(last_success, excluded.last_success), "
-	    "successes = successes + excluded.successes",
+	[SQL_NET_PUT] = SQ_NET_PUT_SQL,
 	[SQL_NET_QUERY] = "SELECT account, net, first_success, last_success, "
 	    "successes FROM login_networks WHERE (?1 = '' OR account = ?1) "
 	    "AND last_success >= ?2 ORDER BY last_success DESC",
@@ -193,6 +207,7 @@ static const char *const sq_writer_sql[SQW_N] = {
 	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (minute, listener, verdict) "
 	    "DO UPDATE SET n = n + excluded.n",
 	[SQW_PRUNE_TALLY] = "DELETE FROM counts WHERE minute < ?1",
+	[SQW_NET_PUT] = SQ_NET_PUT_SQL,
 	[SQW_BEGIN] = "BEGIN IMMEDIATE",
 	[SQW_COMMIT] = "COMMIT",
 	[SQW_ROLLBACK] = "ROLLBACK",
@@ -630,6 +645,9 @@ store_sqlite_list_load(struct store *st, store_list_fn *fn, void *ctx)
 
 /* --- events: the queue (any thread) ---------------------------------------- */
 
+static void sq_enqueue(struct sq_writer *w, struct sq_event *first,
+    struct sq_event **last, size_t n);
+
 static void
 store_sqlite_event_append(struct store *st, const struct store_event *ev)
 {
@@ -646,8 +664,8 @@ store_sqlite_event_append(struct store *st, const struct store_event *ev)
 		len[i] = store_text_cut(texts[i], STORE_MAX_TEXT);
 		total += len[i] + 1;
 	}
-	qe = mw_malloc(sizeof(*qe) + total);
-	qe->next = NULL;
+	qe = mw_calloc(1, sizeof(*qe) + total);
+	qe->rec = SQ_REC_EVENT;
 	qe->time_ms = ev->time_ms;
 	qe->addr = ev->addr;
 	qe->count = ev->count > 0 ? ev->count : 1;
@@ -660,22 +678,62 @@ store_sqlite_event_append(struct store *st, const struct store_event *ev)
 		total += len[i] + 1;
 	}
 
+	sq_enqueue(w, qe, &qe->next, 1);
+}
+
+/* Appends a chain of n records (first .. *last) in one lock. */
+static void
+sq_enqueue(struct sq_writer *w, struct sq_event *first, struct sq_event **last,
+    size_t n)
+{
 	pthread_mutex_lock(&w->mu);
-	if (w->queued >= STORE_EVENT_QUEUE_MAX || w->stop) {
-		w->stats.events_dropped++;
+	if (w->queued + n > STORE_EVENT_QUEUE_MAX || w->stop) {
+		w->stats.events_dropped += n;
 		pthread_mutex_unlock(&w->mu);
-		free(qe);
+		while (first != NULL) {
+			struct sq_event *next = first->next;
+
+			free(first);
+			first = next;
+		}
 		return;
 	}
-	*w->tailp = qe;
-	w->tailp = &qe->next;
-	w->seq_queued++;
-	if (w->queued++ == 0) {
+	*w->tailp = first;
+	w->tailp = last;
+	w->seq_queued += n;
+	if (w->queued == 0) {
 		w->first_ms = sq_mono_ms();
 		pthread_cond_signal(&w->work);
-	} else if (w->queued == SQ_BATCH_WAKE)
+	} else if (w->queued < SQ_BATCH_WAKE && w->queued + n >= SQ_BATCH_WAKE)
 		pthread_cond_signal(&w->work);
+	w->queued += n;
 	pthread_mutex_unlock(&w->mu);
+}
+
+static void
+store_sqlite_login_net_queue(struct store *st, const struct store_login_net *v,
+    size_t n)
+{
+	struct sq_writer *w = &sq(st)->w;
+	struct sq_event	*first = NULL, **last = &first;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t		 len = store_text_cut(v[i].account, STORE_MAX_TEXT);
+		struct sq_event	*qe = mw_calloc(1, sizeof(*qe) + len + 1);
+
+		qe->rec = SQ_REC_LOGIN_NET;
+		qe->addr = v[i].net.addr;
+		qe->bits = v[i].net.bits;
+		qe->first_s = v[i].first_success;
+		qe->last_s = v[i].last_success;
+		qe->count = v[i].successes;
+		memcpy(qe->text, v[i].account, len);
+		qe->len[0] = len;
+		*last = qe;
+		last = &qe->next;
+	}
+	if (first != NULL)
+		sq_enqueue(w, first, last, n);
 }
 
 static void
@@ -802,7 +860,24 @@ sq_tally_add(struct sq_writer *w, struct sq_tally *t, const struct sq_event *qe)
 	return 0;
 }
 
-/* Commits the batch in one transaction. Returns the rows written. */
+static int
+sq_writer_net_put(struct sq_writer *w, const struct sq_event *qe)
+{
+	sqlite3_stmt	*stmt = w->stmt[SQW_NET_PUT];
+	struct mw_cidr	 net = { .addr = qe->addr, .bits = qe->bits };
+
+	if (sq_bind_text_len(stmt, 1, qe->text, qe->len[0]) != SQLITE_OK ||
+	    sq_bind_net(stmt, 2, &net) != SQLITE_OK ||
+	    sq_bind_i64(stmt, 3, qe->first_s) != SQLITE_OK ||
+	    sq_bind_i64(stmt, 4, qe->last_s) != SQLITE_OK ||
+	    sq_bind_i64(stmt, 5, qe->count) != SQLITE_OK) {
+		sq_reset(stmt);
+		return -1;
+	}
+	return sq_exec(stmt) == SQLITE_OK ? 0 : -1;
+}
+
+/* Commits the batch in one transaction. Returns the events written. */
 static size_t
 sq_writer_commit(struct sq_writer *w, const struct sq_event *batch)
 {
@@ -814,6 +889,14 @@ sq_writer_commit(struct sq_writer *w, const struct sq_event *batch)
 		return 0;
 	}
 	for (const struct sq_event *qe = batch; qe != NULL; qe = qe->next) {
+		if (qe->rec == SQ_REC_LOGIN_NET) {
+			if (sq_writer_net_put(w, qe) < 0) {
+				sq_writer_error(w, "saving login networks");
+				(void)sq_exec(w->stmt[SQW_ROLLBACK]);
+				return 0;
+			}
+			continue;
+		}
 		if (sq_writer_insert(w, qe) < 0 ||
 		    sq_tally_add(w, &tally, qe) < 0) {
 			sq_writer_error(w, "writing events");
@@ -1613,6 +1696,7 @@ const struct store_backend store_backend_sqlite = {
 	.alert_query = store_sqlite_alert_query,
 	.alert_ack = store_sqlite_alert_ack,
 	.login_net_put_many = store_sqlite_login_net_put_many,
+	.login_net_queue = store_sqlite_login_net_queue,
 	.login_net_query = store_sqlite_login_net_query,
 	.escalation_get = store_sqlite_escalation_get,
 	.escalation_put = store_sqlite_escalation_put,

@@ -189,6 +189,19 @@ collect_net(void *ctx, const struct store_login_net *n)
 	return c->n < 8;
 }
 
+static bool queue_nets;	/* test_login_networks through the writer */
+
+static void
+save_nets(struct fixture *f, const struct store_login_net *v, size_t n)
+{
+	if (!queue_nets) {
+		assert_int_equal(store_login_net_put_many(f->st, v, n), 0);
+		return;
+	}
+	store_login_net_queue(f->st, v, n);
+	store_event_sync(f->st);	/* saved once the writer is done */
+}
+
 static void
 test_login_networks(void **state)
 {
@@ -204,13 +217,14 @@ test_login_networks(void **state)
 	struct nets		 c = { 0 };
 	char			 buf[MW_CIDR_STRLEN];
 
-	assert_int_equal(store_login_net_put_many(f->st, v, 3), 0);
+	save_nets(f, v, 3);
 	/* The same network again: earliest first, latest last, sum. */
 	v[0].first_success = 150;
 	v[0].last_success = 400;
 	v[0].successes = 3;
-	assert_int_equal(store_login_net_put_many(f->st, v, 1), 0);
-	reopen(f);
+	save_nets(f, v, 1);
+	if (!queue_nets)
+		reopen(f);
 	assert_int_equal(store_login_net_query(f->st, "alice", 0, collect_net,
 	    &c), 0);
 	assert_int_equal(c.n, 2);
@@ -228,7 +242,16 @@ test_login_networks(void **state)
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(store_login_net_query(f->st, "", 0, collect_net, &c), 0);
 	assert_int_equal(c.n, 3);
-	assert_int_equal(store_login_net_put_many(f->st, v, 0), 0);
+	save_nets(f, v, 0);
+}
+
+/* The same through the event writer's queue: visible after a sync. */
+static void
+test_login_networks_queued(void **state)
+{
+	queue_nets = true;
+	test_login_networks(state);
+	queue_nets = false;
 }
 
 static void
@@ -310,6 +333,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_alerts_round_trip, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_login_networks_queued,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_login_networks, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_escalation_and_weak, setup,
