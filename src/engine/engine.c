@@ -864,9 +864,8 @@ engine_flush_hits(struct engine *e)
 		m++;
 	}
 	e->ndirty -= n;
-	if (m > 0 && store_ban_touch(e->st, nets, hits, seen, m) < 0)
-		log_warn("engine: saving ban hit counts: %s; counts of %zu "
-		    "bans will be stale", store_last_error(e->st), m);
+	/* Saved by the store's writer thread: the loop does not wait. */
+	store_ban_touch_queue(e->st, nets, hits, seen, m);
 	free(nets);
 	free(hits);
 	free(seen);

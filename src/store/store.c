@@ -288,6 +288,21 @@ store_login_net_put_many(struct store *st, const struct store_login_net *v,
 }
 
 void
+store_ban_touch_queue(struct store *st, const struct mw_cidr *nets,
+    const uint32_t *hits, const int64_t *last_seen, size_t n)
+{
+	if (n == 0)
+		return;
+	if (st->backend->ban_touch_queue != NULL) {
+		st->backend->ban_touch_queue(st, nets, hits, last_seen, n);
+		return;
+	}
+	if (st->backend->ban_touch(st, nets, hits, last_seen, n) < 0)
+		log_warn("store: updating hit counts of %zu bans: %s", n,
+		    store_last_error(st));
+}
+
+void
 store_login_net_queue(struct store *st, const struct store_login_net *v,
     size_t n)
 {

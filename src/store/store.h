@@ -231,6 +231,10 @@ int	 store_ban_purge(struct store *st, int64_t now, size_t limit);
 int	 store_ban_touch(struct store *st, const struct mw_cidr *nets,
 	    const uint32_t *hits, const int64_t *last_seen, size_t n)
 	    MW_MUST_CHECK;
+/* The same, queued for the event writer like store_login_net_queue:
+   saved within STORE_EVENT_FLUSH_MS, the caller never waits for it. */
+void	 store_ban_touch_queue(struct store *st, const struct mw_cidr *nets,
+	    const uint32_t *hits, const int64_t *last_seen, size_t n);
 
 int	 store_list_put(struct store *st, const struct store_list_entry *e)
 	    MW_MUST_CHECK;

@@ -50,6 +50,9 @@ struct store_backend {
 		    int64_t at);
 	int	(*login_net_put_many)(struct store *st,
 		    const struct store_login_net *v, size_t n);
+	/* NULL: store_ban_touch_queue calls ban_touch. */
+	void	(*ban_touch_queue)(struct store *st, const struct mw_cidr *nets,
+		    const uint32_t *hits, const int64_t *last_seen, size_t n);
 	/* NULL: store_login_net_queue calls login_net_put_many. */
 	void	(*login_net_queue)(struct store *st,
 		    const struct store_login_net *v, size_t n);

@@ -42,7 +42,9 @@
 #define SQ_EVENT_TEXTS		6
 #define SQ_MODE_LEN		16	/* "wal", "delete", ... */
 
-/* login_networks upsert (the loop's and the writer's statement). */
+/* Statements both connections prepare. */
+#define SQ_BAN_TOUCH_SQL	"UPDATE bans SET hits = ?2, last_seen = ?3 " \
+	"WHERE net = ?1"
 #define SQ_NET_PUT_SQL	"INSERT INTO login_networks (account, net, " \
 	"first_success, last_success, successes) VALUES (?1, ?2, ?3, ?4, " \
 	"?5) ON CONFLICT (account, net) DO UPDATE SET " \
@@ -54,11 +56,13 @@
 enum sq_rec {
 	SQ_REC_EVENT,		/* a row of events */
 	SQ_REC_LOGIN_NET,	/* an upsert of login_networks */
+	SQ_REC_BAN_TOUCH,	/* hits and last_seen of a ban */
 };
 
 /* One queued record: the texts live in text[], NUL-terminated at off[i].
    A login network uses addr and bits (the network), text 0 (the
-   account), first_s, last_s and count (successes). */
+   account), first_s, last_s and count (successes); a ban touch addr and
+   bits (the ban), count (hits) and last_s (last_seen). */
 struct sq_event {
 	struct sq_event	*next;
 	enum sq_rec	 rec;
@@ -80,7 +84,7 @@ enum sq_loop_stmt {
 
 enum sq_writer_stmt {
 	SQW_INSERT, SQW_PRUNE_TIME, SQW_PRUNE_ROWS, SQW_COUNT, SQW_TALLY,
-	SQW_PRUNE_TALLY, SQW_NET_PUT,
+	SQW_PRUNE_TALLY, SQW_NET_PUT, SQW_BAN_TOUCH,
 	SQW_BEGIN, SQW_COMMIT, SQW_ROLLBACK,
 	SQW_N
 };
@@ -140,8 +144,7 @@ static const char *const sq_loop_sql[SQ_LOOP_N] = {
 	    "expires, hits, count FROM bans",
 	[SQ_BAN_PURGE] = "DELETE FROM bans WHERE net IN (SELECT net FROM "
 	    "bans WHERE expires > 0 AND expires <= ?1 LIMIT ?2)",
-	[SQ_BAN_TOUCH] = "UPDATE bans SET hits = ?2, last_seen = ?3 "
-	    "WHERE net = ?1",
+	[SQ_BAN_TOUCH] = SQ_BAN_TOUCH_SQL,
 	[SQ_LIST_PUT] = "INSERT OR REPLACE INTO lists (list, net, comment, "
 	    "created) VALUES (?1, ?2, ?3, ?4)",
 	[SQ_LIST_DEL] = "DELETE FROM lists WHERE list = ?1 AND net = ?2",
@@ -208,6 +211,7 @@ static const char *const sq_writer_sql[SQW_N] = {
 	    "DO UPDATE SET n = n + excluded.n",
 	[SQW_PRUNE_TALLY] = "DELETE FROM counts WHERE minute < ?1",
 	[SQW_NET_PUT] = SQ_NET_PUT_SQL,
+	[SQW_BAN_TOUCH] = SQ_BAN_TOUCH_SQL,
 	[SQW_BEGIN] = "BEGIN IMMEDIATE",
 	[SQW_COMMIT] = "COMMIT",
 	[SQW_ROLLBACK] = "ROLLBACK",
@@ -711,6 +715,27 @@ sq_enqueue(struct sq_writer *w, struct sq_event *first, struct sq_event **last,
 }
 
 static void
+store_sqlite_ban_touch_queue(struct store *st, const struct mw_cidr *nets,
+    const uint32_t *hits, const int64_t *last_seen, size_t n)
+{
+	struct sq_event	*first = NULL, **last = &first;
+
+	for (size_t i = 0; i < n; i++) {
+		struct sq_event	*qe = mw_calloc(1, sizeof(*qe) + 1);
+
+		qe->rec = SQ_REC_BAN_TOUCH;
+		qe->addr = nets[i].addr;
+		qe->bits = nets[i].bits;
+		qe->count = hits[i];
+		qe->last_s = last_seen[i];
+		*last = qe;
+		last = &qe->next;
+	}
+	if (first != NULL)
+		sq_enqueue(&sq(st)->w, first, last, n);
+}
+
+static void
 store_sqlite_login_net_queue(struct store *st, const struct store_login_net *v,
     size_t n)
 {
@@ -877,6 +902,21 @@ sq_writer_net_put(struct sq_writer *w, const struct sq_event *qe)
 	return sq_exec(stmt) == SQLITE_OK ? 0 : -1;
 }
 
+static int
+sq_writer_ban_touch(struct sq_writer *w, const struct sq_event *qe)
+{
+	sqlite3_stmt	*stmt = w->stmt[SQW_BAN_TOUCH];
+	struct mw_cidr	 net = { .addr = qe->addr, .bits = qe->bits };
+
+	if (sq_bind_net(stmt, 1, &net) != SQLITE_OK ||
+	    sq_bind_i64(stmt, 2, qe->count) != SQLITE_OK ||
+	    sq_bind_i64(stmt, 3, qe->last_s) != SQLITE_OK) {
+		sq_reset(stmt);
+		return -1;
+	}
+	return sq_exec(stmt) == SQLITE_OK ? 0 : -1;
+}
+
 /* Commits the batch in one transaction. Returns the events written. */
 static size_t
 sq_writer_commit(struct sq_writer *w, const struct sq_event *batch)
@@ -889,9 +929,13 @@ sq_writer_commit(struct sq_writer *w, const struct sq_event *batch)
 		return 0;
 	}
 	for (const struct sq_event *qe = batch; qe != NULL; qe = qe->next) {
-		if (qe->rec == SQ_REC_LOGIN_NET) {
-			if (sq_writer_net_put(w, qe) < 0) {
-				sq_writer_error(w, "saving login networks");
+		if (qe->rec != SQ_REC_EVENT) {
+			if ((qe->rec == SQ_REC_LOGIN_NET ?
+			    sq_writer_net_put(w, qe) :
+			    sq_writer_ban_touch(w, qe)) < 0) {
+				sq_writer_error(w, qe->rec == SQ_REC_LOGIN_NET ?
+				    "saving login networks" :
+				    "updating ban hit counts");
 				(void)sq_exec(w->stmt[SQW_ROLLBACK]);
 				return 0;
 			}
@@ -1697,6 +1741,7 @@ const struct store_backend store_backend_sqlite = {
 	.alert_ack = store_sqlite_alert_ack,
 	.login_net_put_many = store_sqlite_login_net_put_many,
 	.login_net_queue = store_sqlite_login_net_queue,
+	.ban_touch_queue = store_sqlite_ban_touch_queue,
 	.login_net_query = store_sqlite_login_net_query,
 	.escalation_get = store_sqlite_escalation_get,
 	.escalation_put = store_sqlite_escalation_put,

@@ -590,6 +590,8 @@ test_ban_purge(void **state)
 	free(r);
 }
 
+static bool touch_queued;	/* test_ban_touch through the writer */
+
 static void
 test_ban_touch(void **state)
 {
@@ -611,8 +613,14 @@ test_ban_touch(void **state)
 	struct rows	*r;
 
 	assert_int_equal(store_ban_put_many(f->st, bans, 3), 0);
-	assert_int_equal(store_ban_touch(f->st, nets, hits, seen, 3), 0);
-	assert_int_equal(store_ban_touch(f->st, nets, hits, seen, 0), 0);
+	if (touch_queued) {
+		store_ban_touch_queue(f->st, nets, hits, seen, 3);
+		store_ban_touch_queue(f->st, nets, hits, seen, 0);
+		store_event_sync(f->st);	/* the writer has saved them */
+	} else {
+		assert_int_equal(store_ban_touch(f->st, nets, hits, seen, 3), 0);
+		assert_int_equal(store_ban_touch(f->st, nets, hits, seen, 0), 0);
+	}
 	r = load_bans(f);
 	assert_int_equal(r->n, 3);
 	want = bans[0];
@@ -625,6 +633,14 @@ test_ban_touch(void **state)
 	assert_ban_equal(find_ban(r, &bans[1].net), &want);
 	assert_ban_equal(find_ban(r, &bans[2].net), &bans[2]);
 	free(r);
+}
+
+static void
+test_ban_touch_queued(void **state)
+{
+	touch_queued = true;
+	test_ban_touch(state);
+	touch_queued = false;
 }
 
 static void
@@ -1200,6 +1216,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ban_purge, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ban_touch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ban_touch_queued, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_ban_put_many, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_ban_put_error_text, setup,
