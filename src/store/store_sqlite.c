@@ -41,6 +41,7 @@
 #define SQ_KEY_LEN		17	/* 16-byte address + prefix length */
 #define SQ_EVENT_TEXTS		6
 #define SQ_MODE_LEN		16	/* "wal", "delete", ... */
+#define SQ_ALERT_TEXT_MAX	65536	/* bytes of an alert text (evidence) kept */
 
 /* Statements both connections prepare. */
 #define SQ_BAN_TOUCH_SQL	"UPDATE bans SET hits = ?2, last_seen = ?3 " \
@@ -57,12 +58,15 @@ enum sq_rec {
 	SQ_REC_EVENT,		/* a row of events */
 	SQ_REC_LOGIN_NET,	/* an upsert of login_networks */
 	SQ_REC_BAN_TOUCH,	/* hits and last_seen of a ban */
+	SQ_REC_ALERT,		/* a new row of login_alerts */
 };
 
 /* One queued record: the texts live in text[], NUL-terminated at off[i].
    A login network uses addr and bits (the network), text 0 (the
    account), first_s, last_s and count (successes); a ban touch addr and
-   bits (the ban), count (hits) and last_s (last_seen). */
+   bits (the ban), count (hits) and last_s (last_seen); an alert first_s
+   (its id), last_s (time), addr and texts 0-3 (account, kind, reason,
+   evidence). */
 struct sq_event {
 	struct sq_event	*next;
 	enum sq_rec	 rec;
@@ -84,7 +88,7 @@ enum sq_loop_stmt {
 
 enum sq_writer_stmt {
 	SQW_INSERT, SQW_PRUNE_TIME, SQW_PRUNE_ROWS, SQW_COUNT, SQW_TALLY,
-	SQW_PRUNE_TALLY, SQW_NET_PUT, SQW_BAN_TOUCH,
+	SQW_PRUNE_TALLY, SQW_NET_PUT, SQW_BAN_TOUCH, SQW_ALERT_ADD,
 	SQW_BEGIN, SQW_COMMIT, SQW_ROLLBACK,
 	SQW_N
 };
@@ -117,7 +121,7 @@ struct sq_writer {
 
 /* The login guard's statements (loop connection). */
 enum sq_login_stmt {
-	SQL_ALERT_ADD, SQL_ALERT_QUERY, SQL_ALERT_ACK, SQL_NET_PUT,
+	SQL_ALERT_NEXT_ID, SQL_ALERT_QUERY, SQL_ALERT_ACK, SQL_NET_PUT,
 	SQL_NET_QUERY, SQL_ESC_GET, SQL_ESC_PUT, SQL_WEAK_PUT, SQL_WEAK_DEL,
 	SQL_WEAK_GET, SQL_EV_QUERY_ACCOUNT,
 	SQL_N
@@ -133,6 +137,11 @@ struct sq_store {
 	sqlite3_stmt	*lstmt[SQL_N];
 	sqlite3_stmt	*pstmt[SQP_N];
 	struct sq_writer w;
+	/* Alerts are queued for the writer with ids given here (the loop
+	   is the only one adding them); a read of alerts first waits until
+	   the writer is past alert_seq, the last alert queued. */
+	int64_t		 next_alert_id;
+	uint64_t	 alert_seq;
 };
 
 static const char *const sq_loop_sql[SQ_LOOP_N] = {
@@ -170,8 +179,7 @@ static const char *const sq_logpos_sql[SQP_N] = {
 };
 
 static const char *const sq_login_sql[SQL_N] = {
-	[SQL_ALERT_ADD] = "INSERT INTO login_alerts (time, account, addr, kind, "
-	    "reason, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[SQL_ALERT_NEXT_ID] = "SELECT coalesce(max(id), 0) + 1 FROM login_alerts",
 	[SQL_ALERT_QUERY] = "SELECT id, time, account, addr, kind, reason, "
 	    "evidence, ack_by, ack_at FROM login_alerts "
 	    "WHERE (?1 OR ack_at = 0) AND (?2 = 0 OR id = ?2) "
@@ -212,6 +220,8 @@ static const char *const sq_writer_sql[SQW_N] = {
 	[SQW_PRUNE_TALLY] = "DELETE FROM counts WHERE minute < ?1",
 	[SQW_NET_PUT] = SQ_NET_PUT_SQL,
 	[SQW_BAN_TOUCH] = SQ_BAN_TOUCH_SQL,
+	[SQW_ALERT_ADD] = "INSERT INTO login_alerts (id, time, account, addr, "
+	    "kind, reason, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[SQW_BEGIN] = "BEGIN IMMEDIATE",
 	[SQW_COMMIT] = "COMMIT",
 	[SQW_ROLLBACK] = "ROLLBACK",
@@ -714,6 +724,29 @@ sq_enqueue(struct sq_writer *w, struct sq_event *first, struct sq_event **last,
 	pthread_mutex_unlock(&w->mu);
 }
 
+/* Appends one record that must not be dropped: with the queue full, waits
+   for the writer to take the batch. Returns its sequence number. */
+static uint64_t
+sq_enqueue_wait(struct sq_writer *w, struct sq_event *qe)
+{
+	uint64_t seq;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->queued >= STORE_EVENT_QUEUE_MAX && !w->stop) {
+		pthread_cond_signal(&w->work);
+		pthread_cond_wait(&w->done, &w->mu);
+	}
+	*w->tailp = qe;
+	w->tailp = &qe->next;
+	seq = ++w->seq_queued;
+	if (w->queued++ == 0) {
+		w->first_ms = sq_mono_ms();
+		pthread_cond_signal(&w->work);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return seq;
+}
+
 static void
 store_sqlite_ban_touch_queue(struct store *st, const struct mw_cidr *nets,
     const uint32_t *hits, const int64_t *last_seen, size_t n)
@@ -917,6 +950,55 @@ sq_writer_ban_touch(struct sq_writer *w, const struct sq_event *qe)
 	return sq_exec(stmt) == SQLITE_OK ? 0 : -1;
 }
 
+static int
+sq_writer_alert_add(struct sq_writer *w, const struct sq_event *qe)
+{
+	sqlite3_stmt	*stmt = w->stmt[SQW_ALERT_ADD];
+
+	if (sq_bind_i64(stmt, 1, qe->first_s) != SQLITE_OK ||
+	    sq_bind_i64(stmt, 2, qe->last_s) != SQLITE_OK ||
+	    sq_bind_addr(stmt, 4, &qe->addr) != SQLITE_OK) {
+		sq_reset(stmt);
+		return -1;
+	}
+	for (int i = 0; i < 4; i++) {
+		if (sqlite3_bind_text(stmt, i == 0 ? 3 : i + 4,
+		    &qe->text[qe->off[i]], (int)qe->len[i], SQLITE_TRANSIENT) !=
+		    SQLITE_OK) {
+			sq_reset(stmt);
+			return -1;
+		}
+	}
+	return sq_exec(stmt) == SQLITE_OK ? 0 : -1;
+}
+
+/* A record other than an event; logs what failed. */
+static int
+sq_writer_other(struct sq_writer *w, const struct sq_event *qe)
+{
+	switch (qe->rec) {
+	case SQ_REC_LOGIN_NET:
+		if (sq_writer_net_put(w, qe) == 0)
+			return 0;
+		sq_writer_error(w, "saving login networks");
+		return -1;
+	case SQ_REC_BAN_TOUCH:
+		if (sq_writer_ban_touch(w, qe) == 0)
+			return 0;
+		sq_writer_error(w, "updating ban hit counts");
+		return -1;
+	case SQ_REC_ALERT:
+		if (sq_writer_alert_add(w, qe) == 0)
+			return 0;
+		sq_writer_error(w, "saving a login alert");
+		return -1;
+	case SQ_REC_EVENT:
+		break;
+	}
+	MW_ASSERT(!"not another record");
+	return -1;
+}
+
 /* Commits the batch in one transaction. Returns the events written. */
 static size_t
 sq_writer_commit(struct sq_writer *w, const struct sq_event *batch)
@@ -930,12 +1012,7 @@ sq_writer_commit(struct sq_writer *w, const struct sq_event *batch)
 	}
 	for (const struct sq_event *qe = batch; qe != NULL; qe = qe->next) {
 		if (qe->rec != SQ_REC_EVENT) {
-			if ((qe->rec == SQ_REC_LOGIN_NET ?
-			    sq_writer_net_put(w, qe) :
-			    sq_writer_ban_touch(w, qe)) < 0) {
-				sq_writer_error(w, qe->rec == SQ_REC_LOGIN_NET ?
-				    "saving login networks" :
-				    "updating ban hit counts");
+			if (sq_writer_other(w, qe) < 0) {
 				(void)sq_exec(w->stmt[SQW_ROLLBACK]);
 				return 0;
 			}
@@ -1180,26 +1257,57 @@ store_sqlite_event_query(struct store *st, const struct store_event_query *q,
 
 /* --- login guard ----------------------------------------------------------- */
 
+/* Queues the alert for the writer thread: the loop does not wait for a
+   commit. The id is ours to give; the record is never dropped (a full
+   queue waits for the writer instead). */
 static int
 store_sqlite_alert_add(struct store *st, const struct store_alert *a,
     int64_t *id_r)
 {
 	struct sq_store	*s = sq(st);
-	sqlite3_stmt	*stmt = s->lstmt[SQL_ALERT_ADD];
+	const char	*texts[4] = { a->account, a->kind, a->reason,
+	    a->evidence };
+	size_t		 len[4], total = 0;
+	struct sq_event	*qe;
 
-	if (sq_bind_i64(stmt, 1, a->time) != SQLITE_OK ||
-	    sq_bind_text(stmt, 2, a->account) != SQLITE_OK ||
-	    sq_bind_addr(stmt, 3, &a->addr) != SQLITE_OK ||
-	    sq_bind_text(stmt, 4, a->kind) != SQLITE_OK ||
-	    sq_bind_text(stmt, 5, a->reason) != SQLITE_OK ||
-	    sq_bind_text(stmt, 6, a->evidence) != SQLITE_OK ||
-	    sq_exec(stmt) != SQLITE_OK) {
-		sq_reset(stmt);
-		return sq_fail(st, "saving a login alert");
+	for (size_t i = 0; i < 4; i++) {
+		if (texts[i] == NULL)
+			texts[i] = "";
+		/* the evidence is a JSON object: whole, or it is no JSON */
+		len[i] = store_text_cut(texts[i], i == 3 ? SQ_ALERT_TEXT_MAX :
+		    STORE_MAX_TEXT);
+		total += len[i] + 1;
+	}
+	qe = mw_calloc(1, sizeof(*qe) + total);
+	qe->rec = SQ_REC_ALERT;
+	qe->first_s = s->next_alert_id++;
+	qe->last_s = a->time;
+	qe->addr = a->addr;
+	total = 0;
+	for (size_t i = 0; i < 4; i++) {
+		qe->off[i] = total;
+		qe->len[i] = len[i];
+		memcpy(&qe->text[total], texts[i], len[i]);
+		total += len[i] + 1;
 	}
 	if (id_r != NULL)
-		*id_r = sqlite3_last_insert_rowid(s->db);
+		*id_r = qe->first_s;
+	s->alert_seq = sq_enqueue_wait(&s->w, qe);
 	return 0;
+}
+
+/* Alerts queued so far are in the database. */
+static void
+sq_alerts_settle(struct store *st)
+{
+	struct sq_store	*s = sq(st);
+	bool		 behind;
+
+	pthread_mutex_lock(&s->w.mu);
+	behind = s->w.seq_done < s->alert_seq;
+	pthread_mutex_unlock(&s->w.mu);
+	if (behind)
+		store_sqlite_event_sync(st);
 }
 
 static int
@@ -1211,6 +1319,7 @@ store_sqlite_alert_query(struct store *st, const struct store_alert_query *q,
 	size_t		 limit = q->limit == 0 ? SQ_QUERY_LIMIT : q->limit;
 	int		 rc;
 
+	sq_alerts_settle(st);
 	if (limit > INT64_MAX)
 		limit = INT64_MAX;
 	if (sq_bind_i64(stmt, 1, q->all ? 1 : 0) != SQLITE_OK ||
@@ -1252,6 +1361,7 @@ store_sqlite_alert_ack(struct store *st, int64_t id, const char *by,
 	struct sq_store	*s = sq(st);
 	sqlite3_stmt	*stmt = s->lstmt[SQL_ALERT_ACK];
 
+	sq_alerts_settle(st);
 	if (sq_bind_i64(stmt, 1, id) != SQLITE_OK ||
 	    sq_bind_text(stmt, 2, by) != SQLITE_OK ||
 	    sq_bind_i64(stmt, 3, at) != SQLITE_OK ||
@@ -1695,6 +1805,20 @@ store_sqlite_close(struct store *st)
 }
 
 static int
+sq_alert_next_id(struct sq_store *s, char **error_r)
+{
+	sqlite3_stmt *stmt = s->lstmt[SQL_ALERT_NEXT_ID];
+
+	if (sqlite3_step(stmt) != SQLITE_ROW) {
+		sq_reset(stmt);
+		return sq_open_fail(error_r, s->path, "reading alert ids", s->db);
+	}
+	s->next_alert_id = sqlite3_column_int64(stmt, 0);
+	sq_reset(stmt);
+	return 0;
+}
+
+static int
 store_sqlite_open(struct store *st, const struct cfg *cfg, char **error_r)
 {
 	struct sq_store	*s = mw_calloc(1, sizeof(*s));
@@ -1712,6 +1836,7 @@ store_sqlite_open(struct store *st, const struct cfg *cfg, char **error_r)
 	    SQL_N, error_r) < 0 ||
 	    sq_prepare(s->db, s->path, s->pstmt, sq_logpos_sql,
 	    SQP_N, error_r) < 0 ||
+	    sq_alert_next_id(s, error_r) < 0 ||
 	    sq_writer_start(&s->w, cfg, error_r) < 0) {
 		store_sqlite_close(st);
 		return -1;

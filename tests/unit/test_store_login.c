@@ -172,6 +172,48 @@ test_alerts_round_trip(void **state)
 	assert_int_equal(c.n, 1);
 }
 
+static bool
+evidence_len(void *ctx, const struct store_alert *a)
+{
+	*(size_t *)ctx = strlen(a->evidence);
+	return true;
+}
+
+/* Alerts are written by the writer thread: a query right after the add
+   sees them, ids go on after a reopen, and an evidence longer than an
+   event text is kept whole (cut, it would not be JSON any more). */
+static void
+test_alerts_queued(void **state)
+{
+	struct fixture		*f = *state;
+	struct store_alert	 a = { .time = 1763900000, .account = "carol",
+	    .kind = "new_network", .reason = "login from a new network" };
+	struct store_alert_query q = { .all = true, .limit = 1 };
+	struct alerts		 c = { 0 };
+	char			 evidence[3000];
+	size_t			 n = 0, len = 0;
+	int64_t			 id1, id2;
+
+	n += (size_t)snprintf(evidence, sizeof(evidence), "{\"known_networks\":[");
+	for (int i = 0; i < 100; i++)
+		n += (size_t)snprintf(evidence + n, sizeof(evidence) - n,
+		    "%s\"198.51.%d.0/24\"", i > 0 ? "," : "", i);
+	n += (size_t)snprintf(evidence + n, sizeof(evidence) - n, "]}");
+	assert_true(n > STORE_MAX_TEXT && n < sizeof(evidence));
+	a.evidence = evidence;
+	assert_int_equal(mw_addr_parse("198.51.100.7", &a.addr), 0);
+	assert_int_equal(store_alert_add(f->st, &a, &id1), 0);
+	assert_int_equal(store_alert_query(f->st, &q, collect_alert, &c), 0);
+	assert_int_equal(c.n, 1);
+	assert_int_equal(c.a[0].id, id1);
+	assert_int_equal(store_alert_query(f->st, &q, evidence_len, &len), 0);
+	assert_int_equal(len, n);
+	assert_int_equal(store_alert_ack(f->st, id1, "uid 0", 1763900100), 1);
+	reopen(f);
+	assert_int_equal(store_alert_add(f->st, &a, &id2), 0);
+	assert_int_equal(id2, id1 + 1);
+}
+
 struct nets {
 	size_t			 n;
 	struct store_login_net	 v[8];
@@ -332,6 +374,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_alerts_round_trip, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_alerts_queued, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_login_networks_queued,
 		    setup, teardown),
