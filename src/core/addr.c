@@ -28,14 +28,69 @@ mw_addr_from_v4(uint32_t host_order, struct mw_addr *addr_r)
 	addr_r->b[15] = (uint8_t)host_order;
 }
 
+/*
+ * Dotted-quad IPv4 of digits and dots only, as inet_pton(AF_INET) reads
+ * it: four parts of 1 to 3 digits, none above 255, no leading zero.
+ * 1: parsed; 0: not an address; -1: a byte other than a digit or a dot,
+ * so inet_pton must decide. Every policy request carries an address:
+ * this spares the copy, the NUL scan and inet_pton (about 25 ns).
+ */
+static int
+mw_addr_parse_v4_fast(const char *text, size_t len, uint8_t out_r[4])
+{
+	uint8_t		 out[4];
+	unsigned	 part = 0, val = 0, ndig = 0;
+	bool		 bad = false;
+
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)text[i];
+
+		if (ch >= '0' && ch <= '9') {
+			if (ndig == 1 && val == 0)
+				bad = true;	/* leading zero */
+			val = val * 10 + (ch - '0');
+			if (++ndig > 3 || val > 255)
+				bad = true;
+		} else if (ch == '.') {
+			if (ndig == 0 || part == 3)
+				bad = true;
+			else
+				out[part++] = (uint8_t)val;
+			val = ndig = 0;
+		} else
+			return -1;
+		if (bad) {
+			/* Still only digits and dots? Then it is no address. */
+			for (i++; i < len; i++)
+				if ((text[i] < '0' || text[i] > '9') &&
+				    text[i] != '.')
+					return -1;
+			return 0;
+		}
+	}
+	if (part != 3 || ndig == 0)
+		return 0;
+	out[3] = (uint8_t)val;
+	memcpy(out_r, out, 4);	/* untouched unless parsed, as inet_pton */
+	return 1;
+}
+
 int
 mw_addr_parse_len(const char *text, size_t len, struct mw_addr *addr_r)
 {
 	char		 tmp[MW_ADDR_STRLEN];
 	struct in_addr	 in4;
+	int		 fast;
 
 	if (len == 0 || len >= sizeof(tmp))
 		return -1;
+	/* Digits and dots only can never be IPv6 either. */
+	if ((fast = mw_addr_parse_v4_fast(text, len, addr_r->b + 12)) >= 0) {
+		if (fast == 0)
+			return -1;
+		memcpy(addr_r->b, v4_mapped_prefix, 12);
+		return 0;
+	}
 	memcpy(tmp, text, len);
 	tmp[len] = '\0';
 	if (memchr(tmp, '\0', len) != NULL)

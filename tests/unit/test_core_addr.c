@@ -1,12 +1,15 @@
 /*
  * test_core_addr - IP/CIDR parsing and formatting (v4, v6, v4-mapped),
  * malformed input first, and the prefix trie (longest-prefix match,
- * replace, remove, walk, a randomized run against brute force).
+ * replace, remove, walk, a randomized run against brute force), and
+ * mw_addr_parse_len's IPv4 fast path against inet_pton.
  */
+#include <arpa/inet.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -247,6 +250,75 @@ test_trie_random_against_brute_force(void **state)
 	free(live);
 }
 
+/* What inet_pton makes of text[0, len): the reference the fast IPv4 path
+   of mw_addr_parse_len must agree with, byte for byte. */
+static int
+ref_parse(const char *text, size_t len, struct mw_addr *a)
+{
+	char		 tmp[MW_ADDR_STRLEN];
+	struct in_addr	 in4;
+
+	if (len == 0 || len >= sizeof(tmp) || memchr(text, '\0', len) != NULL)
+		return -1;
+	memcpy(tmp, text, len);
+	tmp[len] = '\0';
+	if (inet_pton(AF_INET, tmp, &in4) == 1) {
+		mw_addr_from_v4(ntohl(in4.s_addr), a);
+		return 0;
+	}
+	return inet_pton(AF_INET6, tmp, a->b) == 1 ? 0 : -1;
+}
+
+static void
+check_parse_like_inet_pton(const char *text, size_t len)
+{
+	struct mw_addr	 got, want;
+	int		 rg, rw;
+
+	memset(&got, 0xa5, sizeof(got));
+	memset(&want, 0xa5, sizeof(want));
+	rg = mw_addr_parse_len(text, len, &got);
+	rw = ref_parse(text, len, &want);
+	if (rg != rw || memcmp(&got, &want, sizeof(got)) != 0)
+		fail_msg("\"%.*s\": %d, inet_pton %d", (int)len, text, rg, rw);
+}
+
+static void
+test_addr_parse_v4_like_inet_pton(void **state)
+{
+	static const char *const cases[] = {
+		"0.0.0.0", "255.255.255.255", "192.0.2.1", "1.2.3.4",
+		"01.2.3.4", "1.02.3.4", "1.2.3.00", "0.0.0.00", "256.1.1.1",
+		"1.2.3.256", "1.2.3.999", "1.2.3.1000", "1.2.3", "1.2.3.4.",
+		".1.2.3.4", "1..2.3", "1.2.3.4.5", "1.2.3.", "", ".", "....",
+		"1.2.3.4 ", " 1.2.3.4", "1.2.3.4x", "::ffff:1.2.3.4", "::1",
+		"1.2.3.-4", "1234", "0", "0.0.0.0000", "255.255.255.2550",
+		"2001:db8::1", "unknown", "1.2.3.04", "1e1.2.3.4",
+	};
+	static const char alphabet[] = "0123456789.....:a \0";
+	char buf[24];
+
+	(void)state;
+	for (size_t i = 0; i < MW_N_ELEMENTS(cases); i++)
+		check_parse_like_inet_pton(cases[i], strlen(cases[i]));
+	check_parse_like_inet_pton("1.2.3.4\0", 8);
+	check_parse_like_inet_pton("1.2.3\0.4", 9);
+	/* Random strings, mostly digits and dots, some near-addresses. */
+	srandom(4711);
+	for (int n = 0; n < 200000; n++) {
+		size_t len = (size_t)random() % 18;
+
+		for (size_t i = 0; i < len; i++)
+			buf[i] = alphabet[(size_t)random() %
+			    (sizeof(alphabet) - 1)];
+		check_parse_like_inet_pton(buf, len);
+		len = (size_t)snprintf(buf, sizeof(buf), "%d.%d.%d.%d",
+		    (int)(random() % 300), (int)(random() % 300),
+		    (int)(random() % 300), (int)(random() % 300));
+		check_parse_like_inet_pton(buf, len);
+	}
+}
+
 int
 main(void)
 {
@@ -254,6 +326,7 @@ main(void)
 		cmocka_unit_test(test_cidr_parse_cases),
 		cmocka_unit_test(test_cidr_loose_masks),
 		cmocka_unit_test(test_addr_v4_mapped_is_v4),
+		cmocka_unit_test(test_addr_parse_v4_like_inet_pton),
 		cmocka_unit_test(test_trie_longest_prefix),
 		cmocka_unit_test(test_trie_random_against_brute_force),
 	};
