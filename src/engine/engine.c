@@ -165,7 +165,8 @@ verdict_set(struct verdict *v, enum verdict_kind kind, enum verdict_by by,
 static bool
 engine_is_submission(const struct engine *e, const struct observation *obs)
 {
-	if (obs->policy_context != NULL &&
+	/* The first byte first: policy_context is mostly absent (""). */
+	if (obs->policy_context != NULL && obs->policy_context[0] == 's' &&
 	    strcmp(obs->policy_context, "submission") == 0)
 		return true;
 	for (size_t i = 0; i < e->cfg->policy.nsubmission_ports; i++)
@@ -367,9 +368,11 @@ engine_coalesce(struct engine *e, const struct store_event *ev,
 			*first = true;
 			return true;
 		}
+		/* The address before the strings: a slot met while probing
+		   is mostly another client's. */
 		if (c->kind == kind && c->by == by &&
-		    strcmp(c->listener, ev->listener) == 0 &&
 		    mw_addr_cmp(&c->addr, &ev->addr) == 0 &&
+		    strcmp(c->listener, ev->listener) == 0 &&
 		    strcmp(c->reason, ev->reason) == 0) {
 			c->count++;
 			*first = false;
