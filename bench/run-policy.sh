@@ -448,7 +448,7 @@ for run in $(seq "$RUNS"); do
 			for kv in $out; do R[${kv%%=*}]=${kv#*=}; done
 			total=$(( ${R[requests]} + ${R[warmup]} ))
 			cpu=$(awk -v d=$((t1 - t0)) -v tck="$TCK" -v n="$total" \
-			    'BEGIN { printf "%.1f", n ? d / tck * 1e6 / n : 0 }')
+			    'BEGIN { printf "%.2f", n ? d / tck * 1e6 / n : 0 }')
 			steal=$(awk -v a=$((s_st1 - s_st0)) -v b=$((s_tot1 - s_tot0)) \
 			    'BEGIN { printf "%.1f", b ? 100 * a / b : 0 }')
 			printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' \

@@ -105,7 +105,7 @@ def main():
         print(f"| {k[0]} | {k[1]} | {k[2]} | {s['runs']} | {fmt(s['rps'])} "
               f"({fmt(s['rps_min'])}-{fmt(s['rps_max'])}) | {fmt(s['p50'], 1)} "
               f"| {fmt(s['p99'], 1)} | {fmt(s['p999'], 1)} | {fmt(s['max'], 1)} "
-              f"| {'-' if rt is None else f'{rt:.3f}'} | {fmt(s['cpu'], 1)} "
+              f"| {'-' if rt is None else f'{rt:.3f}'} | {fmt(s['cpu'], 2)} "
               f"| {fmt(s['rss'])} | {s['steal']:.1f} | {', '.join(notes)} |")
 
     print()
@@ -129,10 +129,10 @@ def main():
                   f"{fmt(t['rps'])}); target >= {RATE_TARGET:.2f}")
         if t and t["cpu"] > 0 and k[2] > 1:
             print(f"info  {k[0]} cpu  {k[1]:4s} c={k[2]:<3d}: "
-                  f"{s['cpu']:.1f} us of server CPU per request vs trivial's "
-                  f"{t['cpu']:.1f}; a one-thread server saturates at about "
+                  f"{s['cpu']:.2f} us of server CPU per request vs trivial's "
+                  f"{t['cpu']:.2f}; a one-thread server saturates at about "
                   f"1/(CPU per request), so 0.70 x needs <= "
-                  f"{t['cpu'] / RATE_TARGET:.1f} us")
+                  f"{t['cpu'] / RATE_TARGET:.2f} us")
         pf = summary.get(("postfwd", "tcp", k[2]))
         if pf and pf["rps"] > 0:
             print(f"info  {k[0]} rate {k[1]:4s} c={k[2]:<3d}: "
