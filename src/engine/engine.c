@@ -358,7 +358,7 @@ engine_coalesce(struct engine *e, const struct store_event *ev,
 				.used = true, .addr = ev->addr, .kind = kind,
 				.by = by,
 				.listener = mw_strdup(ev->listener),
-				.first_ms = ev->time_ms,
+				.first_ms = engine_now_ms(),
 				.count = 1, .reason = mw_strdup(ev->reason),
 				.account = mw_strdup(ev->account),
 				.sender = mw_strdup(ev->sender),
@@ -386,8 +386,10 @@ static void
 engine_record(struct engine *e, const struct observation *obs,
     const struct verdict *v)
 {
+	/* The clock is read only when an event starts (a coalescing slot,
+	   or an event of its own): a repeat merged into a slot, most
+	   requests, needs no time. */
 	struct store_event ev = {
-		.time_ms = engine_now_ms(),
 		.addr = obs->addr,
 		.listener = obs->listener != NULL ? obs->listener : "",
 		.verdict = verdict_kind_name(v->kind),
@@ -402,8 +404,10 @@ engine_record(struct engine *e, const struct observation *obs,
 	e->stats.verdicts[v->kind]++;
 	e->stats.by[v->by]++;
 	if (e->coalesce == NULL || !engine_coalesce(e, &ev, v->kind, v->by,
-	    &first))
+	    &first)) {
+		ev.time_ms = engine_now_ms();
 		store_event_append(e->st, &ev);
+	}
 	if (v->kind != VERDICT_DUNNO && first) {
 		char addr[MW_ADDR_STRLEN];
 
