@@ -31,6 +31,7 @@
 #define ENGINE_PURGE_BATCH	10000	/* expired rows deleted per purge */
 #define ENGINE_MAX_REASON	STORE_MAX_TEXT
 #define ENGINE_COALESCE_SLOTS	4096	/* clients whose decisions merge per tick */
+#define ENGINE_COALESCE_TEXT	48	/* listener and reason kept in a slot */
 
 /*
  * Repeats of a decision (same client, listener, verdict and reason)
@@ -45,14 +46,20 @@
  */
 struct coalesced {
 	bool			 used;
+	bool			 heap;	/* listener, reason allocated */
 	struct mw_addr		 addr;
 	enum verdict_kind	 kind;
 	enum verdict_by		 by;
-	char			*listener;
+	char			*listener;	/* into text unless heap */
 	char			*reason;
 	char			*account, *sender, *recipient;
 	int64_t			 first_ms;
 	uint32_t		 count;
+	/* Listener and reason, each NUL-terminated, when both fit ("policy",
+	   "no listing"): every request of a merged client compares them,
+	   and strings of their own on the heap cost a cache miss or two
+	   each time (perf: strcmp, 1-1.5 % of the policy path). */
+	char			 text[ENGINE_COALESCE_TEXT];
 };
 
 struct engine {
@@ -331,8 +338,10 @@ engine_coalesce_flush(struct engine *e)
 			.count = c->count,
 		};
 		store_event_append(e->st, &ev);
-		free(c->listener);
-		free(c->reason);
+		if (c->heap) {
+			free(c->listener);
+			free(c->reason);
+		}
 		free(c->account);
 		free(c->sender);
 		free(c->recipient);
@@ -354,16 +363,28 @@ engine_coalesce(struct engine *e, const struct store_event *ev,
 		struct coalesced *c = &e->coalesce[i];
 
 		if (!c->used) {
+			size_t ll = strlen(ev->listener) + 1;
+			size_t rl = strlen(ev->reason) + 1;
+
 			*c = (struct coalesced){
 				.used = true, .addr = ev->addr, .kind = kind,
 				.by = by,
-				.listener = mw_strdup(ev->listener),
 				.first_ms = engine_now_ms(),
-				.count = 1, .reason = mw_strdup(ev->reason),
+				.count = 1,
 				.account = mw_strdup(ev->account),
 				.sender = mw_strdup(ev->sender),
 				.recipient = mw_strdup(ev->recipient),
 			};
+			if (ll + rl <= sizeof(c->text)) {
+				memcpy(c->text, ev->listener, ll);
+				memcpy(c->text + ll, ev->reason, rl);
+				c->listener = c->text;
+				c->reason = c->text + ll;
+			} else {
+				c->heap = true;
+				c->listener = mw_strdup(ev->listener);
+				c->reason = mw_strdup(ev->reason);
+			}
 			e->ncoalesced++;
 			*first = true;
 			return true;

@@ -295,6 +295,10 @@ test_dunno_events_coalesce(void **state)
 	struct store_event_query q = { .limit = 100 };
 	struct event_list	 l = { .n = 0 };
 	char			*error = NULL;
+	const char		*berror;
+	const char		*long_reason = "a reason long enough not to "
+	    "fit in a coalescing slot's own text";
+	struct mw_cidr		 n;
 
 	engine_free(&f->e);
 	if (engine_new(base, f->cfg, f->st, NULL, &f->e, &error) < 0)
@@ -305,27 +309,41 @@ test_dunno_events_coalesce(void **state)
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(decide(f, "198.51.100.7", NULL).kind,
 		    VERDICT_REJECT);
+	/* A reason too long for the slot's own text: kept on the heap. */
+	n = net_of(f, "100.64.0.99/32");
+	assert_int_equal(engine_ban_add(f->e, &n, 0, STORE_BAN_MANUAL,
+	    long_reason, NULL, &berror), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(decide(f, "100.64.0.99", NULL).by,
+		    VERDICT_BY_BAN);
 	engine_free(&f->e);	/* flushes the merged event */
 	store_event_sync(f->st);
 	assert_int_equal(store_event_query(f->st, &q, collect_event, &l), 0);
-	assert_int_equal(l.n, 2);
+	assert_int_equal(l.n, 3);
 	{
-		size_t dunno = 0, reject = 0;
+		size_t dunno = 0, deny = 0, ban = 0;
 
 		for (size_t i = 0; i < l.n; i++) {
 			if (strcmp(l.verdicts[i], "DUNNO") == 0) {
 				dunno++;
 				assert_string_equal(l.reasons[i],
 				    "no listing (5 decisions in 1 s)");
+			} else if (strstr(l.reasons[i], long_reason) != NULL) {
+				ban++;
+				assert_string_equal(l.reasons[i] +
+				    strlen(l.reasons[i]) -
+				    strlen(" (3 decisions in 1 s)"),
+				    " (3 decisions in 1 s)");
 			} else {
-				reject++;
+				deny++;
 				assert_string_equal(l.reasons[i],
 				    "deny list 198.51.100.0/24 (2 decisions "
 				    "in 1 s)");
 			}
 		}
 		assert_int_equal(dunno, 1);
-		assert_int_equal(reject, 1);
+		assert_int_equal(deny, 1);
+		assert_int_equal(ban, 1);
 	}
 	if (engine_new(NULL, f->cfg, f->st, NULL, &f->e, &error) < 0)
 		fail_msg("%s", error);
