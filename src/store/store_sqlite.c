@@ -31,7 +31,6 @@
 
 #define SQ_BUSY_TIMEOUT_MS	2000	/* wait for the other connection's commit */
 #define SQ_BUSY_STEP_US		250	/* one wait step while it commits */
-#define SQ_MMAP_SIZE		"268435456"	/* bytes of the file read through mmap */
 #define SQ_BATCH_WAKE		1024	/* queued events that wake the writer at once */
 #define SQ_PRUNE_INTERVAL_MS	10000	/* time-based retention check */
 #define SQ_PRUNE_AGAIN_MS	200	/* next chunk when more is due */
@@ -1595,11 +1594,11 @@ sq_connect(const char *path, sqlite3 **db_r, char **error_r)
 		sqlite3_close(db);
 		return -1;
 	}
-	/* mmap: pages of the database file are read without a copy into
-	   SQLite's cache (the WAL is still read with pread). */
+	/* No mmap: the pages it maps count in the daemon's resident memory
+	   (1,000,000 bans: 192 MB instead of 65 MB) for a saving measured
+	   within the noise once the loop stopped writing. */
 	if (sqlite3_exec(db, "PRAGMA synchronous = NORMAL; "
-	    "PRAGMA foreign_keys = OFF; PRAGMA mmap_size = " SQ_MMAP_SIZE,
-	    NULL, NULL, NULL) != SQLITE_OK) {
+	    "PRAGMA foreign_keys = OFF", NULL, NULL, NULL) != SQLITE_OK) {
 		sq_open_fail(error_r, path, "setting pragmas", db);
 		sqlite3_close(db);
 		return -1;
