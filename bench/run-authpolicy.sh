@@ -255,7 +255,11 @@ for c in sorted({int(r["conns"]) for r in rows}):
         tp99 = statistics.median(int(r["p99_us"]) for r in rows if r["server"] == "trivial" and int(r["conns"]) == c)
         checks.append("%s  %s rate c=%d: %.3f x trivial (median of paired runs); target >= 0.60" % ("PASS" if ratio >= 0.60 else "FAIL", name, c, ratio))
         if c == 64:
-            checks.append("%s  %s p99 c=64: %d us (trivial's: %d us); target < 2000 us" % ("PASS" if p99 < 2000 else "FAIL", name, p99, tp99))
+            checks.append("%s  %s p99 c=64: %d us (trivial's: %d us); absolute target < 2000 us" % ("PASS" if p99 < 2000 else "FAIL", name, p99, tp99))
+            # The project's rule when even the minimal server misses the
+            # absolute target on this machine: within 1.5 x its p99.
+            if tp99 >= 2000:
+                checks.append("%s  %s p99 c=64: %d us = %.2f x trivial's p99 (%d us; it misses 2000 us itself); relative target <= 1.5 x = %d us" % ("PASS" if p99 <= 1.5 * tp99 else "FAIL", name, p99, p99 / tp99, tp99, 1.5 * tp99))
 out.append("")
 out.append("```")
 out.extend(checks)

@@ -28,8 +28,13 @@
 #define LOGIN_EXPIRE_SCAN	20000	/* entries examined per table per tick */
 #define LOGIN_QUOTE_MAX		64	/* bytes of an account name in a log line */
 
-#define LOGIN_NET_BATCH		4096	/* refreshed networks saved per tick */
+#define LOGIN_NET_BATCH		16384	/* networks waiting to be saved */
 #define LOGIN_NET_INDEX		(2 * LOGIN_NET_BATCH)	/* hash slots: a power of 2 */
+/* A network already known is saved again (its last success and count)
+   at most this often: the store's copy is for the next start, and
+   known_ttl is days, so a busy server does not rewrite every known
+   network every second. A new network is saved by the next tick. */
+#define LOGIN_NET_REFRESH_S	60
 #define LOGIN_COALESCE_SLOTS	4096	/* events that merge per tick: a power of 2 */
 #define LOGIN_ALERT_SLOTS	8192	/* alerts remembered for alert_interval */
 #define LOGIN_ALERT_PROBE	8	/* slots looked at per alert */
@@ -65,12 +70,13 @@ struct login_alert_seen {
 	int64_t		 until;		/* unix seconds; 0: free */
 };
 
-/* A known network logged in from again: saved by the next tick. */
+/* A network logged in from, waiting to be queued for the store (a new
+   one by the next tick, a known one within LOGIN_NET_REFRESH_S). */
 struct login_pending {
 	char		*account;
 	uint64_t	 hash;		/* login_pending_hash(account, net) */
 	struct mw_cidr	 net;
-	int64_t		 last;
+	int64_t		 first, last;
 	uint32_t	 successes;
 };
 
@@ -91,6 +97,8 @@ struct engine_login {
 	struct login_alert_seen	*alerts_seen;	/* LOGIN_ALERT_SLOTS */
 	size_t			 ncoalesced;
 	uint64_t		 pending_dropped;
+	bool			 pending_learned;	/* a new network waits */
+	int64_t			 last_net_flush;	/* unix seconds */
 };
 
 static int64_t
@@ -126,7 +134,7 @@ login_flush_pending(struct engine_login *l)
 	for (size_t i = 0; i < l->npending; i++)
 		v[i] = (struct store_login_net){ .account = l->pending[i].account,
 		    .net = l->pending[i].net,
-		    .first_success = l->pending[i].last,
+		    .first_success = l->pending[i].first,
 		    .last_success = l->pending[i].last,
 		    .successes = l->pending[i].successes };
 	store_login_net_queue(engine_store(l->e), v, l->npending);
@@ -134,6 +142,7 @@ login_flush_pending(struct engine_login *l)
 		free(l->pending[i].account);
 	free(v);
 	l->npending = 0;
+	l->pending_learned = false;
 	memset(l->pending_index, 0, LOGIN_NET_INDEX * sizeof(*l->pending_index));
 }
 
@@ -284,10 +293,14 @@ void
 engine_login_tick(struct engine_login *l)
 {
 	struct bf_stats s;
+	int64_t		now = (int64_t)time(NULL);
 
-	login_flush_pending(l);
+	if (l->pending_learned || now - l->last_net_flush >= LOGIN_NET_REFRESH_S) {
+		login_flush_pending(l);
+		l->last_net_flush = now;
+	}
 	login_coalesce_flush(l);
-	(void)bf_expire(l->bf, (int64_t)time(NULL), LOGIN_EXPIRE_SCAN);
+	(void)bf_expire(l->bf, now, LOGIN_EXPIRE_SCAN);
 	bf_get_stats(l->bf, &s);
 	if (s.evicted > 0 && !l->full_logged) {
 		log_warn("login: a tracking table is full (addresses %zu, "
@@ -741,6 +754,7 @@ login_remember(struct engine_login *l, const struct auth_observation *o,
 		if (p->hash == h && p->net.bits == net.bits &&
 		    mw_cidr_contains(&p->net, &o->addr) &&
 		    strcmp(p->account, account) == 0) {
+			p->first = now < p->first ? now : p->first;
 			p->last = now > p->last ? now : p->last;
 			p->successes++;
 			return;
@@ -755,10 +769,11 @@ login_remember(struct engine_login *l, const struct auth_observation *o,
 		login_flush_pending(l);
 		slot = (size_t)h & (LOGIN_NET_INDEX - 1);
 	}
+	l->pending_learned |= learned;
 	l->pending_index[slot] = (uint16_t)(l->npending + 1);
 	l->pending[l->npending++] = (struct login_pending){
 	    .account = mw_strndup(account, strnlen(account, STORE_MAX_TEXT)),
-	    .hash = h, .net = net, .last = now, .successes = 1 };
+	    .hash = h, .net = net, .first = now, .last = now, .successes = 1 };
 }
 
 static void

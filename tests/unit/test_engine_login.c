@@ -650,6 +650,49 @@ test_known_network_refreshes_counted(void **state)
 	}
 }
 
+static uint32_t
+net_successes(struct fixture *f, const char *account)
+{
+	struct net_collect c = { 0 };
+
+	store_event_sync(f->st);
+	assert_int_equal(store_login_net_query(f->st, account, 0, collect_net,
+	    &c), 0);
+	return c.rows == 0 ? 0 : c.successes;
+}
+
+/* With an event loop: a new network is saved by the next tick, a known
+   one's refresh waits (LOGIN_NET_REFRESH_S) unless something asks for
+   the store to be current (engine_flush_pending, the admin API). */
+static void
+test_network_refresh_waits(void **state)
+{
+	struct fixture		*f = *state;
+	struct event_base	*base = event_base_new();
+	struct engine		*e = NULL;
+	char			*err = NULL;
+	struct timeval		 tv = { 1, 200000 };
+	struct auth_observation	 o = obs("authpolicy", "198.18.5.1", "olga",
+	    AUTH_PHASE_SUCCESS);
+
+	assert_non_null(base);
+	engine_free(&f->e);
+	if (engine_new(base, f->cfg, f->st, NULL, &e, &err) < 0)
+		fail_msg("engine_new: %s", err);
+	engine_auth_report(e, &o);
+	event_base_loopexit(base, &tv);
+	assert_int_equal(event_base_dispatch(base), 0);
+	assert_int_equal(net_successes(f, "olga"), 1);
+	engine_auth_report(e, &o);
+	event_base_loopexit(base, &tv);
+	assert_int_equal(event_base_dispatch(base), 0);
+	assert_int_equal(net_successes(f, "olga"), 1);	/* not yet */
+	engine_flush_pending(e);
+	assert_int_equal(net_successes(f, "olga"), 2);
+	engine_free(&e);
+	event_base_free(base);
+}
+
 int
 main(void)
 {
@@ -678,6 +721,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_logins_merged, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_network_refresh_waits,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
