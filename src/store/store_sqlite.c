@@ -994,8 +994,7 @@ sq_writer_other(struct sq_writer *w, const struct sq_event *qe)
 	case SQ_REC_EVENT:
 		break;
 	}
-	MW_ASSERT(!"not another record");
-	return -1;
+	mw_panic("sq_writer_other: an event (record kind %d)", (int)qe->rec);
 }
 
 /* Commits the batch in one transaction. Returns the events written. */
