@@ -358,39 +358,38 @@ static const char login_verdict_tarpit[] = "TARPIT";
 static const char login_verdict_ok[] = "AUTH_OK";
 static const char login_verdict_fail[] = "AUTH_FAIL";
 
-/* A TARPIT or REJECT event, merged with its repeats of this tick. */
+/* An event merged with its repeats (see struct login_coalesced): login
+   is true for AUTH_OK/AUTH_FAIL, false for TARPIT/REJECT. verdict is
+   one of the login_verdict_* strings (merging compares the pointers). */
+static void
+login_merged_event(struct engine_login *l, const struct auth_observation *o,
+    const char *verdict, bool login, const char *reason)
+{
+	struct store_event ev = {
+		.time_ms = login_time_ms(o), .addr = o->addr,
+		.listener = login_source(o), .verdict = verdict,
+		.reason = reason, .account = login_account(o), .sender = "",
+		.recipient = "",
+	};
+
+	if (!login_coalesce(l, &ev, login))
+		store_event_append(engine_store(l->e), &ev);
+}
+
 static void
 login_refusal(struct engine_login *l, const struct auth_observation *o,
     bool reject, const char *reason)
 {
-	struct store_event ev = {
-		.time_ms = login_time_ms(o), .addr = o->addr,
-		.listener = login_source(o),
-		.verdict = reject ? login_verdict_reject : login_verdict_tarpit,
-		.reason = reason, .account = login_account(o), .sender = "",
-		.recipient = "",
-	};
-
-	if (!login_coalesce(l, &ev, false))
-		store_event_append(engine_store(l->e), &ev);
+	login_merged_event(l, o, reject ? login_verdict_reject :
+	    login_verdict_tarpit, false, reason);
 }
 
-/* An AUTH_OK or AUTH_FAIL event, merged with the same login's repeats
-   of the same second. */
 static void
 login_auth_event(struct engine_login *l, const struct auth_observation *o,
     bool failure, const char *reason)
 {
-	struct store_event ev = {
-		.time_ms = login_time_ms(o), .addr = o->addr,
-		.listener = login_source(o),
-		.verdict = failure ? login_verdict_fail : login_verdict_ok,
-		.reason = reason, .account = login_account(o), .sender = "",
-		.recipient = "",
-	};
-
-	if (!login_coalesce(l, &ev, true))
-		store_event_append(engine_store(l->e), &ev);
+	login_merged_event(l, o, failure ? login_verdict_fail :
+	    login_verdict_ok, true, reason);
 }
 
 /* The account name fit for a log line. */

@@ -661,36 +661,49 @@ store_sqlite_list_load(struct store *st, store_list_fn *fn, void *ctx)
 static void sq_enqueue(struct sq_writer *w, struct sq_event *first,
     struct sq_event **last, size_t n);
 
-static void
-store_sqlite_event_append(struct store *st, const struct store_event *ev)
+/* A zeroed record of kind rec with n texts copied in (NULL is "";
+   text i cut at max[i] bytes, on a UTF-8 boundary). */
+static struct sq_event *
+sq_record_new(enum sq_rec rec, const char *const *texts, const size_t *max,
+    size_t n)
 {
-	struct sq_writer *w = &sq(st)->w;
-	const char	*texts[SQ_EVENT_TEXTS] = { ev->listener, ev->verdict,
-	    ev->reason, ev->account, ev->sender, ev->recipient };
 	size_t		 len[SQ_EVENT_TEXTS], total = 0;
 	struct sq_event	*qe;
 
-	/* Copy before locking: the writer never waits for a caller. */
-	for (size_t i = 0; i < SQ_EVENT_TEXTS; i++) {
-		if (texts[i] == NULL)
-			texts[i] = "";
-		len[i] = store_text_cut(texts[i], STORE_MAX_TEXT);
+	MW_ASSERT(n <= SQ_EVENT_TEXTS);
+	for (size_t i = 0; i < n; i++) {
+		len[i] = store_text_cut(texts[i] != NULL ? texts[i] : "", max[i]);
 		total += len[i] + 1;
 	}
-	qe = mw_calloc(1, sizeof(*qe) + total);
-	qe->rec = SQ_REC_EVENT;
+	qe = mw_calloc(1, sizeof(*qe) + total + 1);
+	qe->rec = rec;
+	total = 0;
+	for (size_t i = 0; i < n; i++) {
+		qe->off[i] = total;
+		qe->len[i] = len[i];
+		if (len[i] > 0)
+			memcpy(&qe->text[total], texts[i], len[i]);
+		total += len[i] + 1;	/* the NUL: calloc's */
+	}
+	return qe;
+}
+
+static void
+store_sqlite_event_append(struct store *st, const struct store_event *ev)
+{
+	static const size_t max[SQ_EVENT_TEXTS] = { STORE_MAX_TEXT,
+	    STORE_MAX_TEXT, STORE_MAX_TEXT, STORE_MAX_TEXT, STORE_MAX_TEXT,
+	    STORE_MAX_TEXT };
+	struct sq_writer *w = &sq(st)->w;
+	const char	*texts[SQ_EVENT_TEXTS] = { ev->listener, ev->verdict,
+	    ev->reason, ev->account, ev->sender, ev->recipient };
+	struct sq_event	*qe;
+
+	/* Copied before locking: the writer never waits for a caller. */
+	qe = sq_record_new(SQ_REC_EVENT, texts, max, SQ_EVENT_TEXTS);
 	qe->time_ms = ev->time_ms;
 	qe->addr = ev->addr;
 	qe->count = ev->count > 0 ? ev->count : 1;
-	total = 0;
-	for (size_t i = 0; i < SQ_EVENT_TEXTS; i++) {
-		qe->off[i] = total;
-		qe->len[i] = len[i];
-		memcpy(&qe->text[total], texts[i], len[i]);
-		qe->text[total + len[i]] = '\0';
-		total += len[i] + 1;
-	}
-
 	sq_enqueue(w, qe, &qe->next, 1);
 }
 
@@ -753,9 +766,9 @@ store_sqlite_ban_touch_queue(struct store *st, const struct mw_cidr *nets,
 	struct sq_event	*first = NULL, **last = &first;
 
 	for (size_t i = 0; i < n; i++) {
-		struct sq_event	*qe = mw_calloc(1, sizeof(*qe) + 1);
+		struct sq_event	*qe = sq_record_new(SQ_REC_BAN_TOUCH, NULL,
+		    NULL, 0);
 
-		qe->rec = SQ_REC_BAN_TOUCH;
 		qe->addr = nets[i].addr;
 		qe->bits = nets[i].bits;
 		qe->count = hits[i];
@@ -775,17 +788,15 @@ store_sqlite_login_net_queue(struct store *st, const struct store_login_net *v,
 	struct sq_event	*first = NULL, **last = &first;
 
 	for (size_t i = 0; i < n; i++) {
-		size_t		 len = store_text_cut(v[i].account, STORE_MAX_TEXT);
-		struct sq_event	*qe = mw_calloc(1, sizeof(*qe) + len + 1);
+		static const size_t max = STORE_MAX_TEXT;
+		struct sq_event	*qe = sq_record_new(SQ_REC_LOGIN_NET,
+		    &v[i].account, &max, 1);
 
-		qe->rec = SQ_REC_LOGIN_NET;
 		qe->addr = v[i].net.addr;
 		qe->bits = v[i].net.bits;
 		qe->first_s = v[i].first_success;
 		qe->last_s = v[i].last_success;
 		qe->count = v[i].successes;
-		memcpy(qe->text, v[i].account, len);
-		qe->len[0] = len;
 		*last = qe;
 		last = &qe->next;
 	}
@@ -1262,32 +1273,17 @@ static int
 store_sqlite_alert_add(struct store *st, const struct store_alert *a,
     int64_t *id_r)
 {
+	/* the evidence is a JSON object: whole, or it is no JSON */
+	static const size_t max[4] = { STORE_MAX_TEXT, STORE_MAX_TEXT,
+	    STORE_MAX_TEXT, SQ_ALERT_TEXT_MAX };
 	struct sq_store	*s = sq(st);
 	const char	*texts[4] = { a->account, a->kind, a->reason,
 	    a->evidence };
-	size_t		 len[4], total = 0;
-	struct sq_event	*qe;
+	struct sq_event	*qe = sq_record_new(SQ_REC_ALERT, texts, max, 4);
 
-	for (size_t i = 0; i < 4; i++) {
-		if (texts[i] == NULL)
-			texts[i] = "";
-		/* the evidence is a JSON object: whole, or it is no JSON */
-		len[i] = store_text_cut(texts[i], i == 3 ? SQ_ALERT_TEXT_MAX :
-		    STORE_MAX_TEXT);
-		total += len[i] + 1;
-	}
-	qe = mw_calloc(1, sizeof(*qe) + total);
-	qe->rec = SQ_REC_ALERT;
 	qe->first_s = s->next_alert_id++;
 	qe->last_s = a->time;
 	qe->addr = a->addr;
-	total = 0;
-	for (size_t i = 0; i < 4; i++) {
-		qe->off[i] = total;
-		qe->len[i] = len[i];
-		memcpy(&qe->text[total], texts[i], len[i]);
-		total += len[i] + 1;
-	}
 	if (id_r != NULL)
 		*id_r = qe->first_s;
 	s->alert_seq = sq_enqueue_wait(&s->w, qe);
