@@ -442,11 +442,8 @@ cfg_set_key(struct cfg_loader *l, const struct cfg_key *k, const char *v)
 			*(uint64_t *)(void *)field = 0;
 			return 0;
 		}
-		if (strcmp(v, "0") == 0 && strcmp(k->key, "alert_interval") == 0) {
-			*(uint64_t *)(void *)field = 0;
-			return 0;
-		}
-		if (mw_parse_duration(v, k->max, &u) == 0 && u > 0) {
+		if (mw_parse_duration(v, k->max, &u) == 0 && (u > 0 ||
+		    strcmp(k->key, "alert_interval") == 0)) {
 			*(uint64_t *)(void *)field = u;
 			return 0;
 		}

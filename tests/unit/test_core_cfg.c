@@ -470,7 +470,7 @@ test_cfg_dump_round_trip(void **state)
 	    "deny = 198.51.100.7\n"
 	    "[authpolicy]\nenabled = yes\nhash_truncate = 0\n"
 	    "[login]\nwindow = 1h\ndistributed_action = reject\n"
-	    "ban_permanent = yes\nknown_ttl = 90d\n";
+	    "ban_permanent = yes\nknown_ttl = 90d\nalert_interval = 0\n";
 	struct cfg	*c = NULL, *c2 = NULL;
 	char		*error = NULL, *d1 = NULL, *d2 = NULL;
 	size_t		 n1 = 0, n2 = 0;
@@ -508,6 +508,7 @@ test_cfg_dump_round_trip(void **state)
 	assert_non_null(strstr(d1, "\nban_permanent = yes\n"));
 	assert_true(c2->login.distributed_reject);
 	assert_int_equal(c2->login.window, 3600);
+	assert_int_equal(c2->login.alert_interval, 0);	/* 0: every alert */
 	free(d1);
 	free(d2);
 	cfg_free(&c);
