@@ -198,6 +198,11 @@ struct auth_observation {
 	uint8_t		 pwhash[AUTH_PWHASH_MAX];
 	uint32_t	 pwhash_bits;
 	int64_t		 time_ms;	/* when it happened; 0 = now */
+	/* engine_auth_check: the caller logs a refusal only when it is no
+	   repeat (auth_verdict.repeat), so the engine logs the repeats'
+	   count at the tick. Without it (the dashboard logs each refused
+	   login with its account) the engine logs none. */
+	bool		 merge_log;
 };
 
 enum auth_verdict_kind { AUTH_VERDICT_ALLOW, AUTH_VERDICT_TARPIT,
@@ -207,6 +212,13 @@ struct auth_verdict {
 	enum auth_verdict_kind	 kind;
 	uint32_t		 delay_s;	/* AUTH_VERDICT_TARPIT */
 	const char		*reason;	/* static or in the caller's arena */
+	/* A refusal merged into an earlier one of this tick (same client,
+	   source, verdict and reason): with o->merge_log the caller logs no
+	   line of its own; the engine logs one for all of the tick's repeats
+	   ("login: client X (source): REJECT: reason (N more in the last
+	   second)"). False for the first of them and for one that could not
+	   be merged (no event loop, the slots near its hash taken). */
+	bool			 repeat;
 };
 
 /* Decides an attempt (allow list > deny list > ban > detectors' current

@@ -46,7 +46,10 @@
  * - refusals by engine_auth_check (TARPIT, REJECT) of one client, source,
  *   verdict and reason: a banned attacker hammering Dovecot without the
  *   firewall must not flood the event history (and push the admin's
- *   events out of its retention);
+ *   events out of its retention); nor the log: with merge_log the first
+ *   refusal is logged by the caller at once (Dovecot's auth policy logs
+ *   the request), the repeats (auth_verdict.repeat) in one line when the
+ *   tick ends, as engine.c does for the policy service;
  * - logins reported (AUTH_OK, AUTH_FAIL) of one client, account, source
  *   and reason in the same second: a mail client opens several
  *   connections at once, each one a login.
@@ -55,6 +58,7 @@
 struct login_coalesced {
 	bool		 used;
 	bool		 login;		/* AUTH_OK/AUTH_FAIL: the account matches too */
+	bool		 merge_log;	/* a refusal: the tick logs the repeats */
 	const char	*verdict;	/* a static string */
 	struct mw_addr	 addr;
 	char		*source, *account, *reason;
@@ -163,6 +167,15 @@ login_coalesce_flush(struct engine_login *l)
 			    c->count, c->login ? "logins" : "checks");
 		else
 			(void)snprintf(reason, sizeof(reason), "%s", c->reason);
+		if (c->merge_log && c->count > 1) {
+			char addr[MW_ADDR_STRLEN];
+
+			/* The refusals its caller did not log (repeat). */
+			log_info("login: client %s (%s): %s: %s (%u more in the "
+			    "last second)", mw_addr_format(&c->addr, addr,
+			    sizeof(addr)), c->source, c->verdict, c->reason,
+			    c->count - 1);
+		}
 		ev = (struct store_event){ .time_ms = c->first_ms,
 		    .addr = c->addr, .listener = c->source,
 		    .verdict = c->verdict, .reason = reason,
@@ -179,9 +192,10 @@ login_coalesce_flush(struct engine_login *l)
 
 static bool
 login_coalesce_same(const struct login_coalesced *c,
-    const struct store_event *ev, bool login)
+    const struct store_event *ev, bool login, bool merge_log)
 {
-	return c->login == login && c->verdict == ev->verdict &&
+	return c->login == login && c->merge_log == merge_log &&
+	    c->verdict == ev->verdict &&
 	    mw_addr_cmp(&c->addr, &ev->addr) == 0 &&
 	    strcmp(c->source, ev->listener) == 0 &&
 	    strncmp(c->reason, ev->reason, STORE_MAX_TEXT) == 0 &&
@@ -189,11 +203,13 @@ login_coalesce_same(const struct login_coalesced *c,
 	    strncmp(c->account, ev->account, STORE_MAX_TEXT) == 0));
 }
 
-/* True when the event was merged into (or started) a pending one.
-   ev->verdict must be a static string (it is compared by address). */
+/* True when the event was merged into (or started) a pending one;
+   *repeat_r tells which (true: merged into an earlier one). ev->verdict
+   must be a static string (it is compared by address). merge_log: the
+   flush logs the repeats (a refusal whose caller skips them). */
 static bool
 login_coalesce(struct engine_login *l, const struct store_event *ev,
-    bool login)
+    bool login, bool merge_log, bool *repeat_r)
 {
 	size_t i;
 
@@ -208,7 +224,8 @@ login_coalesce(struct engine_login *l, const struct store_event *ev,
 
 		if (!c->used) {
 			*c = (struct login_coalesced){ .used = true,
-			    .login = login, .verdict = ev->verdict,
+			    .login = login, .merge_log = merge_log,
+			    .verdict = ev->verdict,
 			    .addr = ev->addr,
 			    .source = mw_strdup(ev->listener),
 			    .account = mw_strndup(ev->account, strnlen(
@@ -217,10 +234,12 @@ login_coalesce(struct engine_login *l, const struct store_event *ev,
 			    ev->reason, STORE_MAX_TEXT)),
 			    .first_ms = ev->time_ms, .count = 1 };
 			l->ncoalesced++;
+			*repeat_r = false;
 			return true;
 		}
-		if (login_coalesce_same(c, ev, login)) {
+		if (login_coalesce_same(c, ev, login, merge_log)) {
 			c->count++;
+			*repeat_r = true;
 			return true;
 		}
 	}
@@ -360,8 +379,12 @@ static const char login_verdict_fail[] = "AUTH_FAIL";
 
 /* An event merged with its repeats (see struct login_coalesced): login
    is true for AUTH_OK/AUTH_FAIL, false for TARPIT/REJECT. verdict is
-   one of the login_verdict_* strings (merging compares the pointers). */
-static void
+   one of the login_verdict_* strings (merging compares the pointers).
+   True when it was merged into an earlier event of this tick (a repeat:
+   with o->merge_log the tick logs how many); false when it started one
+   or is an event of its own (coalescing off, or the slots near its hash
+   taken). */
+static bool
 login_merged_event(struct engine_login *l, const struct auth_observation *o,
     const char *verdict, bool login, const char *reason)
 {
@@ -371,16 +394,19 @@ login_merged_event(struct engine_login *l, const struct auth_observation *o,
 		.reason = reason, .account = login_account(o), .sender = "",
 		.recipient = "",
 	};
+	bool repeat = false;
 
-	if (!login_coalesce(l, &ev, login))
+	if (!login_coalesce(l, &ev, login, !login && o->merge_log, &repeat))
 		store_event_append(engine_store(l->e), &ev);
+	return repeat;
 }
 
-static void
+/* True for a repeat (see login_merged_event). */
+static bool
 login_refusal(struct engine_login *l, const struct auth_observation *o,
     bool reject, const char *reason)
 {
-	login_merged_event(l, o, reject ? login_verdict_reject :
+	return login_merged_event(l, o, reject ? login_verdict_reject :
 	    login_verdict_tarpit, false, reason);
 }
 
@@ -388,7 +414,7 @@ static void
 login_auth_event(struct engine_login *l, const struct auth_observation *o,
     bool failure, const char *reason)
 {
-	login_merged_event(l, o, failure ? login_verdict_fail :
+	(void)login_merged_event(l, o, failure ? login_verdict_fail :
 	    login_verdict_ok, true, reason);
 }
 
@@ -657,11 +683,11 @@ login_check(struct engine *e, const struct auth_observation *o,
 	}
 	if (v->kind == AUTH_VERDICT_TARPIT) {
 		l->stats.tarpits++;
-		login_refusal(l, o, false, mw_arena_printf(a, "%u s: %s",
-		    v->delay_s, v->reason));
+		v->repeat = login_refusal(l, o, false, mw_arena_printf(a,
+		    "%u s: %s", v->delay_s, v->reason));
 	} else if (v->kind == AUTH_VERDICT_REJECT) {
 		l->stats.rejects++;
-		login_refusal(l, o, true, v->reason);
+		v->repeat = login_refusal(l, o, true, v->reason);
 	}
 }
 

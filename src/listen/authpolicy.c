@@ -136,7 +136,10 @@ authpolicy_log_verdict(struct authpolicy_conn *ac,
 	struct authpolicy_server *ap = ac->ap;
 	const char		 *what;
 
-	if (v->kind == AUTH_VERDICT_ALLOW && !log_is_debug())
+	/* A repeat of a refusal already logged this tick: the engine logs
+	   one line for all of them at the tick ("(N more in the last
+	   second)"), not one per request of a client hammering us. */
+	if ((v->kind == AUTH_VERDICT_ALLOW && !log_is_debug()) || v->repeat)
 		return;
 	what = v->kind == AUTH_VERDICT_REJECT ? "refused" :
 	    v->kind == AUTH_VERDICT_TARPIT ? mw_arena_printf(ap->arena,
@@ -229,6 +232,7 @@ authpolicy_handle(struct authpolicy_conn *ac, const struct http_req *hr)
 		.has_addr = r.has_addr,
 		.account = r.login,
 		.pwhash_bits = r.pwhash_bits,
+		.merge_log = true,	/* authpolicy_log_verdict skips repeats */
 	};
 	memcpy(o.pwhash, r.pwhash, sizeof(o.pwhash));
 	if (cmd == AUTHPOLICY_CMD_ALLOW) {

@@ -382,6 +382,116 @@ test_refusals_merged(void **state)
 	event_base_free(base);
 }
 
+struct log_collect {
+	char	 text[8192];
+};
+
+static void
+collect_log(void *ctx, enum log_level level, const char *line)
+{
+	struct log_collect *c = ctx;
+	size_t used = strlen(c->text);
+
+	(void)level;
+	(void)snprintf(c->text + used, sizeof(c->text) - used, "%s\n", line);
+}
+
+static size_t
+count_of(const char *text, const char *s)
+{
+	size_t n = 0;
+
+	for (const char *p = text; (p = strstr(p, s)) != NULL; p += strlen(s))
+		n++;
+	return n;
+}
+
+/* n checks of addr from source; the verdicts' repeat flags in repeats_r
+   (how many were repeats). */
+static void
+refuse_n(struct engine *e, struct mw_arena *a, const char *source,
+    bool merge_log, const char *addr, int n, int *repeats_r)
+{
+	*repeats_r = 0;
+	for (int i = 0; i < n; i++) {
+		struct auth_observation	 o = obs(source, addr, "alice",
+					    AUTH_PHASE_BEFORE);
+		struct auth_verdict	 v;
+
+		o.merge_log = merge_log;
+		engine_auth_check(e, &o, a, &v);
+		assert_int_equal(v.kind, AUTH_VERDICT_REJECT);
+		if (v.repeat)
+			(*repeats_r)++;
+		else
+			assert_int_equal(*repeats_r, 0);	/* the first only */
+	}
+}
+
+/* The caller logs the first refusal of a client in a tick (repeat
+   false), the engine the count of the rest at the tick, for callers that
+   ask for it (merge_log): per request line + "(N more in the last
+   second)" = the refusals. Without an event loop nothing is a repeat. */
+static void
+test_refusals_logged_once(void **state)
+{
+	struct fixture		*f = *state;
+	struct event_base	*base = event_base_new();
+	struct engine		*e = NULL;
+	struct log_collect	 lc = { "" };
+	struct engine_login_stats ls;
+	struct mw_cidr		 net;
+	const char		*error = NULL;
+	char			*err = NULL;
+	struct timeval		 tv = { 1, 200000 };
+	int			 repeats;
+
+	/* No loop, no tick to log the repeats: each is logged. */
+	refuse_n(f->e, f->a, "authpolicy", true, "198.51.100.7", 3, &repeats);
+	assert_int_equal(repeats, 0);
+
+	assert_non_null(base);
+	engine_free(&f->e);
+	if (engine_new(base, f->cfg, f->st, NULL, &e, &err) < 0)
+		fail_msg("engine_new: %s", err);
+	assert_int_equal(mw_cidr_parse("203.0.113.99", &net, f->a, &error), 0);
+	assert_int_equal(engine_ban_add(e, &net, 600, STORE_BAN_LOGIN, "test",
+	    NULL, &error), 0);
+	log_set_level(LOG_LEVEL_INFO);
+	log_set_capture(collect_log, &lc);
+	refuse_n(e, f->a, "authpolicy", true, "203.0.113.99", 20, &repeats);
+	assert_int_equal(repeats, 19);
+	refuse_n(e, f->a, "authpolicy", true, "198.51.100.7", 3, &repeats);
+	assert_int_equal(repeats, 2);
+	refuse_n(e, f->a, "authpolicy", true, "198.51.100.8", 1, &repeats);
+	assert_int_equal(repeats, 0);
+	/* The dashboard logs every refused login itself (with its account):
+	   no count from the engine. */
+	refuse_n(e, f->a, "dashboard", false, "203.0.113.99", 5, &repeats);
+	assert_int_equal(repeats, 4);
+	/* Nothing is logged by the engine before the tick... */
+	assert_null(strstr(lc.text, "more in the last second"));
+	event_base_loopexit(base, &tv);
+	assert_int_equal(event_base_dispatch(base), 0);
+	log_set_capture(NULL, NULL);
+	log_set_level(LOG_LEVEL_ERROR);
+	/* ...then one line per client with repeats. */
+	assert_non_null(strstr(lc.text, "login: client 203.0.113.99 "
+	    "(authpolicy): REJECT: banned 203.0.113.99 (login): test (19 more "
+	    "in the last second)\n"));
+	assert_non_null(strstr(lc.text, "login: client 198.51.100.7 "
+	    "(authpolicy): REJECT: deny list 198.51.100.0/24 (2 more in the "
+	    "last second)\n"));
+	assert_int_equal(count_of(lc.text, "more in the last second"), 2);
+	assert_null(strstr(lc.text, "198.51.100.8"));
+	assert_null(strstr(lc.text, "(dashboard)"));
+	/* The events and counters are those of every refusal. */
+	engine_login_get_stats(e, &ls);
+	assert_int_equal(ls.rejects, 29);
+	engine_free(&e);
+	event_base_free(base);
+}
+
 static bool
 collect_ev_count(void *ctx, const struct store_event *ev)
 {
@@ -718,6 +828,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_escalation_to_permanent,
 		    setup_permanent, teardown),
 		cmocka_unit_test_setup_teardown(test_refusals_merged, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_refusals_logged_once, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_logins_merged, setup,
 		    teardown),

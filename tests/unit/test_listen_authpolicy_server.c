@@ -572,6 +572,82 @@ test_pipelining(void **state)
 	free(all);
 }
 
+static size_t
+count_of(const char *text, const char *s)
+{
+	size_t n = 0;
+
+	for (const char *p = text; (p = strstr(p, s)) != NULL; p += strlen(s))
+		n++;
+	return n;
+}
+
+/* A client refused again and again within a second is logged once with
+   the request, then once with the count of the rest when the engine
+   ticks (engine_flush_pending here, as the admin API does); each client
+   on its own; a single refusal has no count line. */
+static void
+test_refusals_log_merged(void **state)
+{
+	struct fixture		*f = *state;
+	const char		*remotes[] = { "198.51.100.5", "198.51.100.5",
+				    "198.51.100.5", "198.51.100.5",
+				    "198.51.100.5", "198.51.100.6",
+				    "198.51.100.6", "198.51.100.9", "192.0.2.30",
+				    "192.0.2.30", "192.0.2.30" };
+	char			 all[4096], out[16384], body[256], *req;
+	size_t			 len = 0;
+	int			 fd, n;
+	bool			 closed;
+
+	/* two failures: 192.0.2.30 is in the tarpit */
+	expect(f, "/?command=report", FAILURE("192.0.2.30", "dave", "0a01"),
+	    200, "{\"status\":0,\"msg\":\"\"}");
+	expect(f, "/?command=report", FAILURE("192.0.2.30", "dave", "0a02"),
+	    200, "{\"status\":0,\"msg\":\"\"}");
+	/* One send the server reads at once (its first input buffer is
+	   4096 bytes) and answers in one go: no tick in between. */
+	for (size_t i = 0; i < MW_N_ELEMENTS(remotes); i++) {
+		/* the login first in the body: then the address */
+		(void)snprintf(body, sizeof(body), BODY("%s", "u%zu", ""), i,
+		    remotes[i]);
+		req = post_allow("HTTP/1.1", "", body);
+		assert_true(len + strlen(req) < sizeof(all));
+		memcpy(all + len, req, strlen(req) + 1);
+		len += strlen(req);
+		free(req);
+	}
+	fd = conn_open(f);
+	conn_exchange(f, fd, all, len, (int)MW_N_ELEMENTS(remotes), out,
+	    sizeof(out), &closed);
+	(void)answers_len(out, strlen(out), &n);
+	assert_int_equal(n, (int)MW_N_ELEMENTS(remotes));
+	close(fd);
+	/* the first of each client at once, with its request */
+	assert_int_equal(count_of(f->log, "\" from 198.51.100.5: refused "
+	    "(deny list 198.51.100.0/24)\n"), 1);
+	assert_non_null(strstr(f->log, "]: imap login \"u0\" from "
+	    "198.51.100.5: refused (deny list 198.51.100.0/24)\n"));
+	assert_int_equal(count_of(f->log, "\" from 198.51.100.6: refused "), 1);
+	assert_int_equal(count_of(f->log, "\" from 198.51.100.9: refused "), 1);
+	assert_int_equal(count_of(f->log, "\" from 192.0.2.30: tarpit 3 s (2 "
+	    "failed logins in 10m)\n"), 1);
+	assert_null(strstr(f->log, "more in the last second"));
+	/* the rest in one line each when the tick flushes */
+	engine_flush_pending(f->e);
+	assert_non_null(strstr(f->log, "login: client 198.51.100.5 "
+	    "(authpolicy): REJECT: deny list 198.51.100.0/24 (4 more in the "
+	    "last second)\n"));
+	assert_non_null(strstr(f->log, "login: client 198.51.100.6 "
+	    "(authpolicy): REJECT: deny list 198.51.100.0/24 (1 more in the "
+	    "last second)\n"));
+	assert_non_null(strstr(f->log, "login: client 192.0.2.30 "
+	    "(authpolicy): TARPIT: 3 s: 2 failed logins in 10m (2 more in the "
+	    "last second)\n"));
+	assert_int_equal(count_of(f->log, "more in the last second"), 3);
+	assert_null(strstr(f->log, "login: client 198.51.100.9"));
+}
+
 /* A request sent one byte at a time, the loop running between them. */
 static void
 test_split_reads(void **state)
@@ -730,6 +806,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_idle_timeout, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_pipelining, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_refusals_log_merged, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_split_reads, setup,
 		    teardown),
