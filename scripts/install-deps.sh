@@ -18,7 +18,7 @@ BUILD_PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 	libevent-dev libsqlite3-dev libjansson-dev libinih-dev libcmocka-dev
 	libsodium-dev libpcre2-dev libcurl4-openssl-dev libhiredis-dev
 	libnftables-dev libgmime-3.0-dev libssl-dev sqlite3 dnsutils
-	libsystemd-dev libmaxminddb-dev libhttp-parser-dev"
+	libsystemd-dev libmaxminddb-dev libhttp-parser-dev libyajl-dev"
 TEST_PKGS="postfix swaks rbldnsd dnsutils iproute2 nftables procps psmisc
 	dovecot-core dovecot-imapd dovecot-pop3d redis-server python3 curl
 	openssl chromium fonts-noto-cjk systemd-journal-remote

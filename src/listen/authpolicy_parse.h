@@ -13,8 +13,9 @@
  * tests/fuzz/fuzz_listen_authpolicy.c link it alone). Dovecot sends the
  * request, but login, device_id and session_id come from the client:
  * the body size, the number and depth of members and every field length
- * are checked before anything is copied; control characters are refused.
- * Unknown members are ignored (admins add attributes such as local_port).
+ * are checked before anything is copied; control characters and invalid
+ * UTF-8 are refused. Unknown members are ignored (admins add attributes
+ * such as local_port); of a member given twice the last value counts.
  * The password hash is decoded into bytes and never copied anywhere else.
  */
 #ifndef MW_LISTEN_AUTHPOLICY_PARSE_H
