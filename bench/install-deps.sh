@@ -12,7 +12,8 @@ set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 pkgs="postfwd policyd-weight rbldnsd hyperfine wrk build-essential fail2ban bc
-    iproute2 util-linux procps libsqlite3-dev"
+    iproute2 util-linux procps libsqlite3-dev libjansson-dev libjson-c-dev
+    libyajl-dev"
 services="postfwd policyd-weight postgrey fail2ban"
 
 if [ "$(id -u)" -ne 0 ]; then
