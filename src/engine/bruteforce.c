@@ -859,8 +859,6 @@ bf_report_success(struct bf *bf, const struct bf_attempt *at,
 	if (at->account == NULL || at->account[0] == '\0')
 		return;
 	bf_network_of(bf, &at->addr, &net);
-	bf_window_text(c->window_s, win, sizeof(win));
-	mw_addr_format(&at->addr, addr, sizeof(addr));
 	key = bf_pair_key(at->account, &at->addr);
 	pe = bf_table_lookup(&bf->pairs, bf_h32(key), &key);
 	ae = bf_table_lookup(&bf->addrs, bf_h32(bf_addr_hash64(&at->addr)),
@@ -883,13 +881,18 @@ bf_report_success(struct bf *bf, const struct bf_attempt *at,
 	failures = r->pair_failures;
 	if (!r->known && r->addr_failures > failures)
 		failures = r->addr_failures;
+	/* Texts are formatted only for an alert: this runs for every
+	   successful login. */
 	if (failures >= c->alert_after_failures) {
+		bf_window_text(c->window_s, win, sizeof(win));
+		mw_addr_format(&at->addr, addr, sizeof(addr));
 		r->alert = BF_ALERT_AFTER_FAILURES;
 		(void)snprintf(r->alert_reason, sizeof(r->alert_reason),
 		    "login from %s after %u failed attempts in %s (%u for this "
 		    "account)", addr, failures, win, r->pair_failures);
 	} else if (c->alert_new_network && !r->known &&
 	    bf_account_live_known(bf, acct, now) > 0) {
+		mw_addr_format(&at->addr, addr, sizeof(addr));
 		mw_cidr_format(&net, ntext, sizeof(ntext));
 		r->alert = BF_ALERT_NEW_NETWORK;
 		(void)snprintf(r->alert_reason, sizeof(r->alert_reason),
@@ -928,16 +931,20 @@ bf_check(struct bf *bf, const struct mw_addr *addr, const char *account,
 	uint32_t		 f = 0, addresses = 0;
 	char			 win[32], q[BF_QUOTE_MAX + 1];
 
-	memset(v, 0, sizeof(*v));
+	static const char known[] = "known network of this account";
+
+	/* Every login attempt passes here: the reason is formatted only
+	   when a rule objects. */
 	v->kind = BF_ALLOW;
+	v->delay_s = 0;
+	v->reason[0] = '\0';
 	bf_network_of(bf, addr, &net);
-	bf_window_text(c->window_s, win, sizeof(win));
 	if (account != NULL && account[0] != '\0')
 		acct = bf_account_find(bf, account);
 	if (bf_account_knows(bf, acct, &net, now)) {
 		/* Lockout avoidance: the user's own networks keep working. */
-		(void)snprintf(v->reason, sizeof(v->reason), "known network "
-		    "of this account");
+		_Static_assert(sizeof(known) <= BF_REASON_MAX, "reason");
+		memcpy(v->reason, known, sizeof(known));
 		return;
 	}
 	ae = bf_table_lookup(&bf->addrs, bf_h32(bf_addr_hash64(addr)), addr);
@@ -946,12 +953,13 @@ bf_check(struct bf *bf, const struct mw_addr *addr, const char *account,
 	if (f >= c->ban_after) {
 		v->kind = BF_REJECT;
 		(void)snprintf(v->reason, sizeof(v->reason), "%u failed logins "
-		    "in %s", f, win);
+		    "in %s", f, bf_window_text(c->window_s, win, sizeof(win)));
 		return;
 	}
 	if (acct != NULL)
 		addresses = bf_seen_count(bf, acct, now);
 	if (acct != NULL && addresses >= c->distributed_addresses) {
+		bf_window_text(c->window_s, win, sizeof(win));
 		bf_quote(acct->name, q, sizeof(q));
 		v->kind = c->distributed_reject ? BF_REJECT : BF_TARPIT;
 		v->delay_s = c->distributed_reject ? 0 : c->tarpit_delay_s;
@@ -964,7 +972,7 @@ bf_check(struct bf *bf, const struct mw_addr *addr, const char *account,
 		v->kind = BF_TARPIT;
 		v->delay_s = c->tarpit_delay_s;
 		(void)snprintf(v->reason, sizeof(v->reason), "%u failed logins "
-		    "in %s", f, win);
+		    "in %s", f, bf_window_text(c->window_s, win, sizeof(win)));
 	}
 }
 

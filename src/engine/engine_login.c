@@ -807,9 +807,9 @@ login_report(struct engine *e, const struct auth_observation *o)
 	struct engine_login	*l = engine_login_of(e);
 	struct bf_attempt	 at;
 	struct bf_result	 r;
-	struct mw_arena		*a;
+	struct mw_arena		*a = NULL;
 	struct mw_cidr		 host;
-	char			 addr[MW_ADDR_STRLEN];
+	char			 win[32];
 	bool			 failure = o->phase == AUTH_PHASE_FAILURE;
 	int			 common;
 	int64_t			 now, when;
@@ -855,14 +855,17 @@ login_report(struct engine *e, const struct auth_observation *o)
 		l->stats.repeats++;
 	login_auth_event(l, o, failure, !r.counted ? "same wrong password "
 	    "again (not counted)" : o->service != NULL ? o->service : "");
-	a = mw_arena_new(1024);
-	mw_addr_format(&o->addr, addr, sizeof(addr));
+	/* Texts of alerts need an arena; most reports (a success from a
+	   known network) raise none and allocate nothing. */
+	if (r.account_attacked || r.alert != BF_ALERT_NONE ||
+	    (!failure && common != -2))
+		a = mw_arena_new(1024);
 	if (r.account_attacked)
 		login_alert(l, o, BF_ALERT_NONE, mw_arena_printf(a, "failed "
 		    "logins from %u addresses in %s; attempts from addresses "
 		    "that never logged in to it are %s", r.account_addresses,
-		    mw_format_duration(l->cfg->login.window, addr,
-		    sizeof(addr)), l->cfg->login.distributed_reject ?
+		    mw_format_duration(l->cfg->login.window, win,
+		    sizeof(win)), l->cfg->login.distributed_reject ?
 		    "refused" : "delayed"), &r, a);
 	if (r.ban_address) {
 		mw_cidr_from_addr(&o->addr, 128, &host);
