@@ -22,6 +22,7 @@
 
 #include "core/log.h"
 #include "engine/engine.h"
+#include "unit_util.h"
 
 struct fixture {
 	char		 dir[64];
@@ -394,16 +395,6 @@ collect_log(void *ctx, enum log_level level, const char *line)
 
 	(void)level;
 	(void)snprintf(c->text + used, sizeof(c->text) - used, "%s\n", line);
-}
-
-static size_t
-count_of(const char *text, const char *s)
-{
-	size_t n = 0;
-
-	for (const char *p = text; (p = strstr(p, s)) != NULL; p += strlen(s))
-		n++;
-	return n;
 }
 
 /* n checks of addr from source; the verdicts' repeat flags in repeats_r

@@ -30,6 +30,7 @@
 #include "core/log.h"
 #include "engine/engine.h"
 #include "listen/authpolicy.h"
+#include "unit_util.h"
 
 struct fixture {
 	char			 dir[64];
@@ -570,16 +571,6 @@ test_pipelining(void **state)
 	free(b);
 	free(c);
 	free(all);
-}
-
-static size_t
-count_of(const char *text, const char *s)
-{
-	size_t n = 0;
-
-	for (const char *p = text; (p = strstr(p, s)) != NULL; p += strlen(s))
-		n++;
-	return n;
 }
 
 /* A client refused again and again within a second is logged once with
