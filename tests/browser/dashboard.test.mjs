@@ -499,6 +499,15 @@ await step('the Japanese view', async () => {
 		day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' }).format(new Date(ban.last_seen * 1000));
 	expect(when === want, 'dates are in the Japanese form and in the viewer\'s time zone (Asia/Tokyo)',
 	    `page ${when}, want ${want}`);
+	w.allow = /status of 400 .*\/api\/v1\/bans$/;
+	await page.fill('#ban-address', '10.0.0.1/8');
+	await page.click('#ban-add-form button[type=submit]');
+	const err = page.locator('#ban-add-msg [role=alert]');
+	await err.waitFor();
+	const etext = await err.innerText();
+	expect(etext.startsWith('エラー（入力が正しくありません）: ') && /10\.0\.0\.0\/8/.test(etext),
+	    'an API error says in Japanese what went wrong, then the daemon\'s words', etext);
+	w.allow = null;
 	await page.goto(BASE + '/#/lists');
 	await settle(page, 'lists');
 	expect((await page.locator('[role=tab]').allInnerTexts()).join('|') === '許可リスト|拒否リスト',

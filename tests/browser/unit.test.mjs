@@ -2,7 +2,7 @@
 // every label exists in English and Japanese (and is translated), the
 // CIDR matching behind the lists page's "live traffic" column, and the
 // reading of the stats answer.
-import { dictionaries } from '../../web/src/i18n.js';
+import { dictionaries, errorText } from '../../web/src/i18n.js';
 import { parseNet, contains, isValidNet } from '../../web/src/ip.js';
 
 let passed = 0, failed = 0;
@@ -27,6 +27,14 @@ expect(noKana.length === 0, 'every Japanese label contains Japanese script', noK
 for (const [k, v] of [['nav.bans', 'ブロック中のアドレス'], ['lists.allow', '許可リスト'], ['lists.deny', '拒否リスト'],
     ['ov.loginFailures', 'ログイン失敗'], ['acc.alerts', '乗っ取りの可能性']])
 	expect(ja[k] === v, `ja ${k} is ${v}`, ja[k]);
+
+// API failures: the status in the viewer's language, mailwardd's words kept
+const nf = { status: 404, message: 'no ban for 192.0.2.1' };
+expect(errorText(nf, 'ja') === 'エラー（見つかりません）: no ban for 192.0.2.1', 'ja 404 error text', errorText(nf, 'ja'));
+expect(errorText(nf, 'en') === 'Error (not found): no ban for 192.0.2.1', 'en 404 error text', errorText(nf, 'en'));
+expect(errorText({ status: 418, message: 'x' }, 'ja') === 'エラー（HTTP 418 エラー）: x', 'an unlisted status names its number', errorText({ status: 418, message: 'x' }, 'ja'));
+expect(errorText({ status: 0, message: 'mailwardd is not reachable (fetch failed)' }, 'ja').startsWith('エラー（mailwardd に接続できません）'), 'ja unreachable');
+expect(errorText(new Error('boom'), 'ja') === 'エラー: boom', 'an error without a status', errorText(new Error('boom'), 'ja'));
 
 // ip.js
 const cases = [

@@ -19,6 +19,19 @@ const en = {
 	'app.menu': 'Main menu',
 	'app.unavailable': 'This daemon does not provide this information yet ({path}).',
 	'app.error': 'Error: {msg}',
+	'app.errorStatus': 'Error ({what}): {msg}',
+	'error.status.0': 'mailwardd not reachable',
+	'error.status.400': 'invalid request',
+	'error.status.401': 'not logged in',
+	'error.status.403': 'not allowed',
+	'error.status.404': 'not found',
+	'error.status.405': 'not allowed here',
+	'error.status.409': 'conflict',
+	'error.status.413': 'too large',
+	'error.status.429': 'too many requests',
+	'error.status.500': 'server error',
+	'error.status.503': 'temporarily unavailable',
+	'error.status.other': 'HTTP {n}',
 	'app.sessionExpired': 'Your session has ended. Please log in again.',
 	'app.lastUpdated': 'Updated {time}',
 	'app.refresh': 'Refresh',
@@ -296,6 +309,19 @@ const ja = {
 	'app.menu': 'メインメニュー',
 	'app.unavailable': 'このデーモンはこの情報にまだ対応していません（{path}）。',
 	'app.error': 'エラー: {msg}',
+	'app.errorStatus': 'エラー（{what}）: {msg}',
+	'error.status.0': 'mailwardd に接続できません',
+	'error.status.400': '入力が正しくありません',
+	'error.status.401': 'ログインしていません',
+	'error.status.403': '権限がありません',
+	'error.status.404': '見つかりません',
+	'error.status.405': 'この操作はできません',
+	'error.status.409': '競合しています',
+	'error.status.413': 'サイズが大きすぎます',
+	'error.status.429': 'リクエストが多すぎます',
+	'error.status.500': 'サーバーエラー',
+	'error.status.503': '一時的に利用できません',
+	'error.status.other': 'HTTP {n} エラー',
 	'app.sessionExpired': 'セッションが終了しました。もう一度ログインしてください。',
 	'app.lastUpdated': '{time} に更新',
 	'app.refresh': '再読み込み',
@@ -597,9 +623,25 @@ export function onLangChange(fn) { listeners.push(fn); }
 /* t('bans.count', {n: 3}): the label in the current language; a key that
    is missing in Japanese falls back to English (a test checks none is). */
 export function t(key, params) {
-	let s = dicts[lang][key] ?? en[key] ?? key;
+	return tIn(lang, key, params);
+}
+
+function tIn(l, key, params) {
+	let s = dicts[l][key] ?? en[key] ?? key;
 	if (params) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in params ? String(params[k]) : m));
 	return s;
+}
+
+/* An API failure for the page: what the HTTP status means, in the
+   viewer's language, then mailwardd's own words (English: they name
+   config keys and values exactly as the admin types them). l: for tests. */
+export function errorText(err, l = lang) {
+	if (!err) return tIn(l, 'app.error', { msg: '?' });
+	if (typeof err.status !== 'number')
+		return tIn(l, 'app.error', { msg: err.message });
+	const key = 'error.status.' + err.status;
+	const what = key in en ? tIn(l, key) : tIn(l, 'error.status.other', { n: err.status });
+	return tIn(l, 'app.errorStatus', { what, msg: err.message });
 }
 
 export function hasKey(key) { return key in en; }

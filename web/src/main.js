@@ -5,7 +5,7 @@
 // function that unmounts it (closing its event stream, timers).
 
 import { h, replace, field, message } from './dom.js';
-import { t, detectLang, setLang, getLang, onLangChange, LANGS, timeZone, storedLang } from './i18n.js';
+import { t, detectLang, setLang, getLang, onLangChange, LANGS, timeZone, storedLang, errorText } from './i18n.js';
 import { api, get, post, del, setCsrf, setUnauthorizedHandler, ApiError } from './api.js';
 import * as overview from './pages/overview.js';
 import * as bans from './pages/bans.js';
@@ -83,7 +83,7 @@ function showLogin(noticeText) {
 				else if (err.status === 429 || err.status === 503)
 					text = err.retryAfter ? t('login.throttled', { n: err.retryAfter })
 					    : t('login.throttledNoTime');
-				else text = t('app.error', { msg: err.message });
+				else text = errorText(err);
 				replace(status, message('error', text));
 				status.dataset.kind = err.status === 429 || err.status === 503 ? 'throttled'
 				    : err.status === 403 ? 'refused' : 'wrong';
@@ -161,7 +161,7 @@ async function start() {
 		s = await get('/api/v1/session', { noRedirect: true });
 	} catch (e) {
 		if (e instanceof ApiError && (e.status === 401 || e.status === 403)) { showLogin(); return; }
-		replace(app, h('main', { class: 'login-page' }, message('error', t('app.error', { msg: e.message }))));
+		replace(app, h('main', { class: 'login-page' }, message('error', errorText(e))));
 		return;
 	}
 	ctx.session = { name: s.name || s.admin || '?', csrf: s.csrf_token || s.csrf || '', demo: !!s.demo };

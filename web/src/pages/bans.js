@@ -3,7 +3,7 @@
 // (POST /api/v1/bans); explain any address (GET /api/v1/check?address=).
 
 import { h, replace, field, id } from '../dom.js';
-import { t, fmtTime, fmtNum, fmtDuration } from '../i18n.js';
+import { t, fmtTime, fmtNum, fmtDuration, errorText } from '../i18n.js';
 import { get, post, del, qs } from '../api.js';
 import { pageHeader, showError, flash, sourceLabel, verdictBadge, section, every } from './common.js';
 import { dataTable } from '../table.js';
@@ -210,10 +210,10 @@ export function mount(main) {
 		const failed = [];
 		let done = 0;
 		for (const a of addrs) {
-			try { await del('/api/v1/bans' + qs({ address: a })); done++; } catch (e) { failed.push(`${a}: ${e.message}`); }
+			try { await del('/api/v1/bans' + qs({ address: a })); done++; } catch (e) { failed.push(`${a}: ${errorText(e)}`); }
 		}
 		table.clearSelection();
-		if (failed.length) flash(msg, 'error', t('app.error', { msg: failed.join('; ') }));
+		if (failed.length) flash(msg, 'error', failed.join('; '));
 		else flash(msg, 'ok', t('bans.unblocked', { n: done }));
 		await load();
 	}

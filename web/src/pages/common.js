@@ -1,7 +1,7 @@
 // common.js - pieces several pages share.
 
 import { h, replace, message } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, errorText } from '../i18n.js';
 
 /* A page heading plus a region for results of actions (announced). */
 export function pageHeader(titleKey, ...extra) {
@@ -13,7 +13,7 @@ export function showError(el, err, path) {
 	if (err && err.status === 404 && path)
 		replace(el, message('info', t('app.unavailable', { path })));
 	else
-		replace(el, message('error', t('app.error', { msg: err ? err.message : '?' })));
+		replace(el, message('error', errorText(err)));
 }
 
 export function flash(el, kind, text) {
