@@ -124,7 +124,8 @@ enum authpolicy_type {
 struct authpolicy_member {
 	enum authpolicy_type	 type;
 	bool			 boolean;
-	const char		*text;	/* in the arena, NUL-terminated */
+	const char		*text;	/* in the arena, NUL-terminated;
+					   pwhash: in the parse's state */
 	size_t			 len;
 };
 
