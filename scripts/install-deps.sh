@@ -8,8 +8,9 @@
 #                                   Chromium for the dashboard's browser tests,
 #                                   Perl's MaxMind DB writer for the GeoIP
 #                                   tests' database)
-#                                   and, when npm is present, the browser tests'
-#                                   npm packages (tests/browser, from its lock file)
+#                                   Node.js and npm (Debian's, unless the machine
+#                                   has its own) and the browser tests' npm
+#                                   packages (tests/browser, web: from their lock files)
 # Needs root only when something is missing; packages already installed are
 # not touched, so running it twice costs one dpkg-query.
 set -eu
@@ -36,6 +37,12 @@ for p in $want; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 	    grep -q 'install ok installed' || missing="$missing $p"
 done
+# The browser tests need Node.js and npm: the machine's own when it has
+# them (any packaging), else Debian's.
+if [ "${1:-build}" = test ]; then
+	command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+	command -v npm >/dev/null 2>&1 || missing="$missing npm"
+fi
 # npm packages, from the lock files, when npm is present: tests/browser
 # (playwright-core, driving Debian's chromium; it never downloads a browser)
 # and web (esbuild + uPlot: the check that web/dist is what the sources
