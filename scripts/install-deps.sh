@@ -38,7 +38,8 @@ for p in $want; do
 	    grep -q 'install ok installed' || missing="$missing $p"
 done
 # The browser tests need Node.js and npm: the machine's own when it has
-# them (any packaging), else Debian's.
+# them (any packaging), else Debian's (Node.js 18: enough for the label and
+# web/dist checks; the Chromium tests need 20 and say so when they skip).
 if [ "${1:-build}" = test ]; then
 	command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 	command -v npm >/dev/null 2>&1 || missing="$missing npm"

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 
 BROWSER_DIR=$MW_SOURCE_DIR/tests/browser
-command -v node >/dev/null || skip_all "node not installed"
+need_browser_node
 [ -x "${MW_CHROMIUM:-/usr/bin/chromium}" ] || skip_all "chromium not installed (scripts/install-deps.sh test)"
 [ -d "$BROWSER_DIR/node_modules/playwright-core" ] ||
     skip_all "tests/browser/node_modules missing (scripts/install-deps.sh test runs npm ci there)"

@@ -39,6 +39,16 @@ fail() { MW_FAILED=$((MW_FAILED + 1)); printf 'FAIL - %s\n' "$*"; }
 note() { printf '     # %s\n' "$*"; }
 skip_all() { printf 'SKIP - %s: %s\n' "${MW_TEST:-$(basename "$0" .sh)}" "$*"; MW_SKIPPED=1; exit 77; }
 
+# The browser tests' playwright-core runs on Node.js 20 or later; Debian
+# 12's own nodejs is 18, so a machine with only that skips them, saying so.
+need_browser_node() {
+	local major
+	command -v node >/dev/null || skip_all "node not installed"
+	major=$(node -p 'process.versions.node.split(".")[0]')
+	[ "$major" -ge 20 ] 2>/dev/null ||
+	    skip_all "node $(node --version) is older than 20, which playwright-core needs"
+}
+
 # check DESC CMD...: ok when CMD succeeds (its output is shown only when
 # it fails).
 check() {
