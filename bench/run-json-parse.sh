@@ -6,6 +6,10 @@
 #
 #   bench/run-json-parse.sh [iterations]
 set -eu
+case "${1:-}" in
+-h|--help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+''|*[!0-9]*) [ -z "${1:-}" ] || { echo "run-json-parse.sh: iterations must be a number" >&2; exit 2; } ;;
+esac
 here=$(cd "$(dirname "$0")" && pwd)
 make -s -C "$here" json-parse
 for lib in jansson jsonc yajl; do
